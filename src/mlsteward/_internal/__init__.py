@@ -1,0 +1,1 @@
+"""Private helpers (hashing, atomic writes, time); never re-exported."""

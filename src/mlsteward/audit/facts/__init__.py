@@ -1,0 +1,157 @@
+"""Repository facts: gathered once per audit, shared by every rule, never by running code.
+
+`Facts` is a lazy container: each area (files, git, dependencies, CI, Python code, ...)
+is computed by the ``gather`` function of its own module the first time a rule asks for
+it, then cached. So an audit that selects only CI rules never parses a notebook, and a
+rule never re-reads what another already read.
+
+Problems found while reading (a syntax error, broken YAML, a link out of the root) are
+collected in `Facts.problems` and reported as ``AUD`` findings; the audit goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlsteward.config import Context, Settings
+
+if TYPE_CHECKING:
+    from mlsteward.audit.facts.ci import CIFacts
+    from mlsteward.audit.facts.deploy import DeployFacts
+    from mlsteward.audit.facts.deps import DepsFacts
+    from mlsteward.audit.facts.docs import DocsFacts
+    from mlsteward.audit.facts.dvc import DvcFacts
+    from mlsteward.audit.facts.files import FileIndex
+    from mlsteward.audit.facts.git import GitFacts
+    from mlsteward.audit.facts.python import PythonFacts
+    from mlsteward.audit.facts.records import RecordFacts
+    from mlsteward.audit.facts.tests import TestFacts
+    from mlsteward.audit.facts.tools import ToolFacts
+
+__all__ = ["Facts", "Problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in the repository the audit could not read as expected."""
+
+    kind: str  # unreadable | syntax | config | link | too-large
+    path: str
+    message: str
+    line: int | None = None
+
+
+class Facts:
+    """Everything the rules may know about one repository.
+
+    Args:
+        root: the repository root (already resolved).
+        settings: the project's settings (context decides applicability).
+    """
+
+    def __init__(self, root: Path, settings: Settings | None = None) -> None:
+        self.root = root
+        self.settings = settings or Settings()
+        self._problems: list[Problem] = []
+        self._lock = threading.Lock()
+
+    # -- problems ---------------------------------------------------------------------
+    def problem(self, kind: str, path: str, message: str, line: int | None = None) -> None:
+        """Record a reading problem once (the same file may be read by two areas)."""
+        item = Problem(kind, path, message, line)
+        with self._lock:
+            if item not in self._problems:
+                self._problems.append(item)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return list(self._problems)
+
+    # -- context ----------------------------------------------------------------------
+    @cached_property
+    def context(self) -> dict[str, bool]:
+        """Applicability conditions: what the config says, else the profile's default."""
+        production = self.settings.profile == "production"
+        ctx: Context = self.settings.context
+        defaults = {
+            "deployed": production,
+            "personal_data": False,
+            "labels": True,
+            "features": True,
+            "users": production,
+        }
+        return {
+            key: default if getattr(ctx, key) is None else bool(getattr(ctx, key))
+            for key, default in defaults.items()
+        }
+
+    # -- areas, each from its own module ----------------------------------------------
+    @cached_property
+    def files(self) -> FileIndex:
+        from mlsteward.audit.facts.files import gather
+
+        return gather(self)
+
+    @cached_property
+    def git(self) -> GitFacts:
+        from mlsteward.audit.facts.git import gather
+
+        return gather(self)
+
+    @cached_property
+    def deps(self) -> DepsFacts:
+        from mlsteward.audit.facts.deps import gather
+
+        return gather(self)
+
+    @cached_property
+    def ci(self) -> CIFacts:
+        from mlsteward.audit.facts.ci import gather
+
+        return gather(self)
+
+    @cached_property
+    def tools(self) -> ToolFacts:
+        from mlsteward.audit.facts.tools import gather
+
+        return gather(self)
+
+    @cached_property
+    def python(self) -> PythonFacts:
+        from mlsteward.audit.facts.python import gather
+
+        return gather(self)
+
+    @cached_property
+    def tests(self) -> TestFacts:
+        from mlsteward.audit.facts.tests import gather
+
+        return gather(self)
+
+    @cached_property
+    def dvc(self) -> DvcFacts:
+        from mlsteward.audit.facts.dvc import gather
+
+        return gather(self)
+
+    @cached_property
+    def deploy(self) -> DeployFacts:
+        from mlsteward.audit.facts.deploy import gather
+
+        return gather(self)
+
+    @cached_property
+    def docs(self) -> DocsFacts:
+        from mlsteward.audit.facts.docs import gather
+
+        return gather(self)
+
+    @cached_property
+    def records(self) -> RecordFacts:
+        from mlsteward.audit.facts.records import gather
+
+        return gather(self)

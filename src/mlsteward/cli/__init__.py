@@ -1,0 +1,37 @@
+"""The ``steward`` command: a thin Typer layer that parses, calls the library, renders.
+
+Errors from the library (`mlsteward.errors.StewardError`) are printed as one line with
+their code and hint, and exit with the error's exit code (2 for usage errors); nothing
+a user can cause ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from mlsteward.cli.app import app
+from mlsteward.errors import StewardError
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising SystemExit."""
+    try:
+        app(args=argv, prog_name="steward", standalone_mode=False)
+    except StewardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except SystemExit as exc:  # typer.Exit inside standalone_mode=False
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # click's usage errors
+        from click import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            return 2
+        raise
+    return 0
