@@ -50,7 +50,7 @@ def inline_ignores(modules: Iterable[Module]) -> dict[tuple[str, int], InlineIgn
         if "steward:" not in m.source:
             continue
         for i, text in _comments(m.source):
-            match = INLINE.search(text)
+            match = INLINE.match(text)
             if match is None:
                 continue
             codes = frozenset(
