@@ -148,6 +148,20 @@ class FileIndex:
         prefix = prefix.rstrip("/") + "/"
         return [f for f in self.files if f.startswith(prefix)]
 
+    def anchor(self, *candidates: str) -> str | None:
+        """A real file to pin a repository-level finding on (SARIF needs one).
+
+        The first candidate that exists (globs allowed), else the README, pyproject.toml,
+        setup.py, or the first file of the repository; None only for an empty one.
+        """
+        for pattern in (*candidates, "README*", "readme*", "pyproject.toml", "setup.py", "setup.cfg"):
+            hits = self.glob(pattern) if any(ch in pattern for ch in "*?[") else (
+                [found] if (found := self.find(pattern)) else []
+            )
+            if hits:
+                return sorted(hits, key=lambda f: (f.count("/"), f))[0]
+        return self.files[0] if self.files else None
+
     def read_text(self, rel: str, *, limit: int = MAX_TEXT_BYTES) -> str | None:
         """The file's text, or None (with a problem recorded) when it cannot be read safely."""
         if rel in self._text:
