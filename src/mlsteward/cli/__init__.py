@@ -18,7 +18,7 @@ __all__ = ["app", "main"]
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising SystemExit."""
     try:
-        app(args=argv, prog_name="steward", standalone_mode=False)
+        code = app(args=argv, prog_name="steward", standalone_mode=False)
     except StewardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -27,11 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # click's usage errors
-        from click import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            return 2
+    except Exception as exc:
+        # typer vendors its own click: recognise its usage errors by their interface
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            return exit_code
         raise
-    return 0
+    return code if isinstance(code, int) else 0
