@@ -360,7 +360,7 @@ def _gitlab(path: str, data: Any, text: str) -> list[Job]:
         return []
     lines = _Lines(text)
     jobs = []
-    default = data.get("default") if isinstance(data.get("default"), dict) else {}
+    default: dict[str, Any] = data["default"] if isinstance(data.get("default"), dict) else {}
     before = _strings(data.get("before_script") or default.get("before_script"))
     for name, job in data.items():
         if not isinstance(name, str) or name in _GITLAB_RESERVED or name.startswith("."):

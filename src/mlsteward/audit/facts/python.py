@@ -128,12 +128,12 @@ class Module:
                 else:
                     top = a.name.split(".")[0]
                     out[top] = top
-        for node in self.nodes(ast.ImportFrom):
-            if node.module is None or node.level:
+        for frm in self.nodes(ast.ImportFrom):
+            if frm.module is None or frm.level:
                 continue
-            for a in node.names:
+            for a in frm.names:
                 if a.name != "*":
-                    out[a.asname or a.name] = f"{node.module}.{a.name}"
+                    out[a.asname or a.name] = f"{frm.module}.{a.name}"
         return out
 
     @cached_property
@@ -142,12 +142,12 @@ class Module:
         names: set[str] = set()
         for node in self.nodes(ast.Import):
             names.update(a.name for a in node.names)
-        for node in self.nodes(ast.ImportFrom):
-            if node.module and not node.level:
-                names.add(node.module)
-                names.update(f"{node.module}.{a.name}" for a in node.names if a.name != "*")
-            elif node.level and node.module:
-                names.add("." * node.level + node.module)
+        for frm in self.nodes(ast.ImportFrom):
+            if frm.module and not frm.level:
+                names.add(frm.module)
+                names.update(f"{frm.module}.{a.name}" for a in frm.names if a.name != "*")
+            elif frm.level and frm.module:
+                names.add("." * frm.level + frm.module)
         out: set[str] = set()
         for name in names:
             parts = name.split(".")
