@@ -1,7 +1,5 @@
 """``python -m mlsteward`` runs the ``steward`` command."""
 
-import sys
+from mlsteward.cli import entry
 
-from mlsteward.cli import main
-
-sys.exit(main())
+entry()

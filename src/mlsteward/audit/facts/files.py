@@ -20,7 +20,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -82,10 +82,15 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z", re.IGNORECASE)
 
 
+@cache
+def _name_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern.lower()))
+
+
 def glob_match(path: str, pattern: str) -> bool:
     """Match a posix path against a glob; a pattern without ``/`` matches the basename."""
     if "/" not in pattern:
-        return fnmatch.fnmatch(PurePosixPath(path).name.lower(), pattern.lower())
+        return bool(_name_regex(pattern).match(path.rsplit("/", 1)[-1].lower()))
     return bool(_glob_regex(pattern.lstrip("/")).match(path))
 
 
@@ -106,11 +111,15 @@ class FileIndex:
         self._lower = {f.lower(): f for f in self.files}
         dirs: set[str] = set()
         for f in self.files:
-            parent = PurePosixPath(f).parent
-            while str(parent) != ".":
-                dirs.add(str(parent))
-                parent = parent.parent
+            cut = f.rfind("/")
+            while cut > 0:
+                parent = f[:cut]
+                if parent in dirs:
+                    break
+                dirs.add(parent)
+                cut = parent.rfind("/")
         self.dirs = frozenset(dirs)
+        self._names = [f.rsplit("/", 1)[-1].lower() for f in self.files]
 
     def __len__(self) -> int:
         return len(self.files)
@@ -133,12 +142,19 @@ class FileIndex:
         return self.tracked is None or rel in self.tracked
 
     def glob(self, *patterns: str) -> list[str]:
-        return [f for f in self.files if any(glob_match(f, p) for p in patterns)]
+        """Files matching any pattern (``**`` spans folders; no ``/`` matches basenames)."""
+        names = [_name_regex(p) for p in patterns if "/" not in p]
+        paths = [_glob_regex(p.lstrip("/")) for p in patterns if "/" in p]
+        out = []
+        for f, base in zip(self.files, self._names, strict=True):
+            if any(rx.match(base) for rx in names) or any(rx.match(f) for rx in paths):
+                out.append(f)
+        return out
 
     def named(self, *names: str) -> list[str]:
         """Files whose basename is one of ``names`` (case-insensitive)."""
         wanted = {n.lower() for n in names}
-        return [f for f in self.files if PurePosixPath(f).name.lower() in wanted]
+        return [f for f, base in zip(self.files, self._names, strict=True) if base in wanted]
 
     def with_suffix(self, *suffixes: str) -> list[str]:
         wanted = tuple(s.lower() for s in suffixes)

@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import re
+import sys
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from mlsteward.audit.facts import Facts
 
-__all__ = ["Module", "PythonFacts", "gather", "is_test_path"]
+__all__ = ["Module", "PythonFacts", "gather", "is_test_path", "load_module", "parse_module", "scan_imports"]
 
 N = TypeVar("N", bound=ast.AST)
 
 #: Python files larger than this are generated, not written: not parsed
 MAX_PARSE_BYTES = 1_000_000
+#: notebooks carry their outputs (plots, tables), so the file may be larger than its code
+MAX_NOTEBOOK_BYTES = 20_000_000
 
 
 def is_test_path(rel: str) -> bool:
@@ -40,16 +45,40 @@ def is_test_path(rel: str) -> bool:
 
 @dataclass
 class Module:
-    """One parsed Python module or notebook."""
+    """One Python module or notebook; its AST is parsed on first use.
+
+    Most rules first ask `imports` (a cheap scan of the text) and look at the tree only
+    of modules that use the library they are about, so in a large repository most
+    modules are never parsed by the main process.
+    """
 
     path: str
     source: str
-    tree: ast.Module | None
     is_notebook: bool = False
     #: for notebooks: the first line (1-based) of each code cell in the joined source
     cell_starts: tuple[int, ...] = ()
     error: str | None = None
+    on_error: Callable[[Module, str, int | None], None] | None = field(default=None, repr=False)
+    _tree: ast.Module | None = field(default=None, repr=False)
+    _parsed: bool = field(default=False, repr=False)
     _index: dict[type[ast.AST], list[ast.AST]] = field(default_factory=dict, repr=False)
+
+    @property
+    def tree(self) -> ast.Module | None:
+        """The AST, or None when the module does not parse (a problem is recorded)."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._tree = ast.parse(self.source, filename=self.path)
+            except SyntaxError as exc:
+                self.error = _syntax_message(exc)
+                if self.on_error is not None:
+                    self.on_error(self, self.error, None if self.is_notebook else exc.lineno)
+            except (ValueError, TypeError, RecursionError) as exc:
+                self.error = f"cannot parse: {exc}; the file is skipped by code rules"
+                if self.on_error is not None:
+                    self.on_error(self, self.error, None)
+        return self._tree
 
     @cached_property
     def lines(self) -> list[str]:
@@ -138,16 +167,12 @@ class Module:
 
     @cached_property
     def imports(self) -> frozenset[str]:
-        """Every module named by an import, with each parent package (``a.b.c`` -> a, a.b, a.b.c)."""
-        names: set[str] = set()
-        for node in self.nodes(ast.Import):
-            names.update(a.name for a in node.names)
-        for frm in self.nodes(ast.ImportFrom):
-            if frm.module and not frm.level:
-                names.add(frm.module)
-                names.update(f"{frm.module}.{a.name}" for a in frm.names if a.name != "*")
-            elif frm.level and frm.module:
-                names.add("." * frm.level + frm.module)
+        """Every module named by an import, with each parent package (``a.b.c`` -> a, a.b, a.b.c).
+
+        Read from the text, not the tree, so that asking costs no parse: import
+        statements at any indentation, parenthesised and continued ones included.
+        """
+        names = scan_imports(self.source)
         out: set[str] = set()
         for name in names:
             parts = name.split(".")
@@ -182,9 +207,40 @@ class Module:
 
 @dataclass
 class PythonFacts:
-    """All parsed modules and notebooks of the repository."""
+    """All modules and notebooks of the repository."""
 
     modules: list[Module]
+    facts: Facts | None = field(default=None, repr=False)
+    _check: _SyntaxCheck | None = field(default=None, repr=False)
+    _checked: bool = field(default=False, repr=False)
+
+    def check_syntax(self) -> None:
+        """Make sure every module's syntax has been checked (problems recorded)."""
+        if self._checked:
+            return
+        self._checked = True
+        mine = [m for m in self.modules if not m._parsed]
+        if self._check is not None:
+            shared = set(self._check.paths)
+            mine = [m for m in mine if m.path not in shared]
+        for m in mine:
+            # a syntax check only: the tree is not kept (the rules have already run)
+            try:
+                compile(m.source, m.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            except SyntaxError as exc:
+                m.error = _syntax_message(exc)
+                if self.facts is not None:
+                    self.facts.problem("syntax", m.path, m.error, None if m.is_notebook else exc.lineno)
+            except (ValueError, TypeError, RecursionError) as exc:
+                m.error = f"cannot parse: {exc}; the file is skipped by code rules"
+                if self.facts is not None:
+                    self.facts.problem("syntax", m.path, m.error)
+        if self._check is not None:
+            parsed = {m.path for m in self.modules if m._parsed}
+            for rel, message, line in self._check.result():
+                if rel not in parsed and self.facts is not None:
+                    self.facts.problem("syntax", rel, message, line)
+            self._check = None
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.modules)
@@ -229,6 +285,42 @@ class PythonFacts:
         return any(m in self.imports for m in modules)
 
 
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|(?:[^\n#;\\]|\\\n)+)"
+    r"|import[ \t]+((?:[^\n#;\\]|\\\n)+))",
+    re.M,
+)
+
+
+def scan_imports(source: str) -> set[str]:
+    """Dotted names imported by ``source``: ``from a import b`` gives a and a.b."""
+    if "import" not in source:
+        return set()
+    names: set[str] = set()
+    for frm, what, plain in _IMPORT.findall(source):
+        if plain:
+            for part in plain.replace("\\\n", " ").split(","):
+                name = part.split()[0] if part.split() else ""
+                if name and all(p.isidentifier() for p in name.split(".")):
+                    names.add(name)
+            continue
+        if not frm.strip("."):  # `from . import x`: nothing outside the package
+            continue
+        names.add(frm)
+        if frm.startswith("."):
+            continue
+        for part in what.strip("()").replace("\\\n", " ").split(","):
+            words = part.split()
+            if words and words[0] != "*" and words[0].isidentifier():
+                names.add(f"{frm}.{words[0]}")
+    return {n for n in names if n.strip(".")}
+
+
+def _syntax_message(exc: SyntaxError) -> str:
+    where = f"line {exc.lineno}" if exc.lineno else "unknown line"
+    return f"syntax error at {where}: {exc.msg}; the file is skipped by code rules"
+
+
 def _notebook_source(text: str) -> tuple[str, tuple[int, ...]]:
     """Join a notebook's code cells; magics and shell escapes become blank lines."""
     data = json.loads(text)
@@ -250,43 +342,108 @@ def _notebook_source(text: str) -> tuple[str, tuple[int, ...]]:
     return "\n".join(lines) + "\n", tuple(starts)
 
 
-def parse_module(rel: str, text: str) -> tuple[Module, str | None]:
-    """Parse one file's text into a Module; the second value is a syntax problem, if any."""
-    notebook = rel.endswith(".ipynb")
-    starts: tuple[int, ...] = ()
+def load_module(rel: str, text: str) -> tuple[Module, str | None]:
+    """A Module for one file's text (not parsed yet); the second value is a problem, if any.
+
+    A notebook that is not valid JSON is a problem found here; a syntax error is found
+    when the tree is first needed.
+    """
+    if not rel.endswith(".ipynb"):
+        return Module(rel, text), None
     try:
-        if notebook:
-            text, starts = _notebook_source(text)
-        tree = ast.parse(text, filename=rel)
-    except SyntaxError as exc:
-        where = f"line {exc.lineno}" if exc.lineno else "unknown line"
-        msg = f"syntax error at {where}: {exc.msg}; the file is skipped by code rules"
-        return Module(rel, text if not notebook else "", None, notebook, starts, msg), msg
+        source, starts = _notebook_source(text)
     except (ValueError, TypeError, RecursionError) as exc:
-        msg = f"cannot parse: {exc}; the file is skipped by code rules"
-        return Module(rel, "", None, notebook, starts, msg), msg
-    return Module(rel, text, tree, notebook, starts), None
+        msg = f"cannot read notebook: {exc}; the file is skipped by code rules"
+        module = Module(rel, "", True, (), msg, _parsed=True)
+        return module, msg
+    return Module(rel, source, True, starts), None
+
+
+def parse_module(rel: str, text: str) -> tuple[Module, str | None]:
+    """Load and parse one file now; the second value is a syntax problem, if any."""
+    module, error = load_module(rel, text)
+    if error is None:
+        _ = module.tree
+        error = module.error
+    return module, error
+
+
+def _check_syntax(root: str, rels: list[str]) -> list[tuple[str, str, int | None]]:
+    """In a worker process: parse each file, return (path, message, line) per failure."""
+    import gc
+
+    gc.disable()
+    out: list[tuple[str, str, int | None]] = []
+    for rel in rels:
+        try:
+            text = Path(root, rel).read_bytes().decode("utf-8-sig", errors="replace")
+        except OSError:
+            continue
+        module, error = load_module(rel, text)
+        if error is None:
+            try:
+                compile(module.source, rel, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            except SyntaxError as exc:
+                out.append((rel, _syntax_message(exc), None if module.is_notebook else exc.lineno))
+            except (ValueError, TypeError, RecursionError) as exc:
+                out.append((rel, f"cannot parse: {exc}; the file is skipped by code rules", None))
+        else:
+            out.append((rel, error, None))
+    return out
+
+
+class _SyntaxCheck:
+    """Half the modules' syntax, checked in a forked worker on the other core.
+
+    Only for large repositories: the main process then parses just the modules rules
+    ask about, while the worker confirms that all the others parse. ASTs never cross the
+    process boundary (pickling one costs more than parsing it).
+    """
+
+    def __init__(self, root: Path, rels: list[str]) -> None:
+        self.paths = rels
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        self._future = self._pool.submit(_check_syntax, str(root), rels)
+
+    def result(self) -> list[tuple[str, str, int | None]]:
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown(wait=False)
+
+
+#: above this much Python source, syntax is checked in a parallel worker
+PARALLEL_SYNTAX_BYTES = 3_000_000
 
 
 def gather(facts: Facts) -> PythonFacts:
-    """Parse every .py, .pyi-free source file and every notebook in the index."""
+    """Load every .py file and notebook in the index (parsing happens on demand)."""
     files = facts.files
+
+    def record(module: Module, message: str, line: int | None) -> None:
+        facts.problem("syntax", module.path, message, line)
+
     modules: list[Module] = []
     for rel in files.with_suffix(".py", ".ipynb"):
-        if files.size(rel) > MAX_PARSE_BYTES:
+        limit = MAX_NOTEBOOK_BYTES if rel.endswith(".ipynb") else MAX_PARSE_BYTES
+        if files.size(rel) > limit:
             facts.problem("too-large", rel, f"not parsed: {files.size(rel):,} bytes")
             continue
-        text = files.read_text(rel)
+        text = files.read_text(rel, limit=limit)
         if text is None:
             continue
-        module, error = parse_module(rel, text)
+        module, error = load_module(rel, text)
         if error is not None:
-            line = None
-            if "line " in error:
-                try:
-                    line = int(error.split("line ")[1].split(":")[0])
-                except ValueError:
-                    line = None
-            facts.problem("syntax", rel, error, None if rel.endswith(".ipynb") else line)
+            facts.problem("syntax", rel, error)
+        module.on_error = record
         modules.append(module)
-    return PythonFacts(modules)
+    check = None
+    total = sum(len(m.source) for m in modules)
+    if total > PARALLEL_SYNTAX_BYTES and (os.cpu_count() or 1) > 1:
+        # the worker takes every other module, the main process the rest at check time
+        check = _SyntaxCheck(facts.root, [m.path for m in modules[::2] if not m._parsed])
+    return PythonFacts(modules, facts, check)

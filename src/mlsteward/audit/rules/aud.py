@@ -18,6 +18,7 @@ def _read_everything(facts: Facts) -> None:
             getattr(facts, area)
         except ImportError:  # an area a later version adds
             continue
+    facts.python.check_syntax()
 
 
 def _problems(facts: Facts, *kinds: str) -> Outcome:
