@@ -1,16 +1,34 @@
-"""Atomic file writes: a temp file in the same directory, fsync, then rename."""
+"""Atomic file writes: a temp file in the same directory, fsync, then rename.
+
+Only a regular file (or a path that does not exist yet) is replaced by rename. Anything
+else the user points at (``/dev/null``, ``/dev/stdout``, a FIFO) is written in place:
+renaming over it would replace the device itself.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 __all__ = ["write_bytes_atomic", "write_text_atomic"]
 
 
+def _is_special(path: Path) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    return not stat.S_ISREG(mode)
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    if _is_special(path):
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

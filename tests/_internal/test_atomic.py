@@ -1,0 +1,36 @@
+"""Atomic writes replace regular files whole, and never replace a device or a pipe."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+from mlsteward._internal.atomic import write_text_atomic
+
+
+def test_regular_file_is_replaced_whole(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "report.json"
+    write_text_atomic(target, "one")
+    write_text_atomic(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["report.json"], "no temp files left"
+
+
+def test_a_fifo_is_written_into_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_text_atomic(fifo, "through the pipe")
+    reader.join(timeout=10)
+    assert got == [b"through the pipe"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe itself must survive"
+
+
+def test_dev_null_stays_a_device(tmp_path: Path) -> None:
+    devnull = Path(os.devnull)
+    write_text_atomic(devnull, "discarded")
+    assert stat.S_ISCHR(os.stat(devnull).st_mode)
