@@ -34,3 +34,16 @@ def test_dev_null_stays_a_device(tmp_path: Path) -> None:
     devnull = Path(os.devnull)
     write_text_atomic(devnull, "discarded")
     assert stat.S_ISCHR(os.stat(devnull).st_mode)
+
+
+def test_new_files_follow_the_umask_and_old_files_keep_their_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.html"
+        write_text_atomic(fresh, "x")
+        assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o644
+        fresh.chmod(0o600)
+        write_text_atomic(fresh, "y")
+        assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o600
+    finally:
+        os.umask(old)

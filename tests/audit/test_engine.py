@@ -165,3 +165,12 @@ def test_two_audits_of_the_same_tree_give_the_same_json(tmp_path: Path) -> None:
     one = json.dumps(audit(root).to_dict())
     two = json.dumps(audit(root).to_dict())
     assert one == two
+
+
+def test_remote_credentials_never_reach_the_report(tmp_path: Path) -> None:
+    root = build_repo(
+        tmp_path, {"a.py": "x = 1\n"}, use_git=True, remote="https://bot:ghp_secret123@github.com/o/r.git"
+    )
+    report = audit(root, AuditOptions(select=["AUD"]))
+    assert report.repository["git"]["remote"] == "https://github.com/o/r.git"
+    assert "ghp_secret123" not in json.dumps(report.to_dict())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from mlsteward import __version__
 from mlsteward.audit.baseline import apply_baseline, fingerprint, read_baseline
 from mlsteward.audit.facts import Facts
-from mlsteward.audit.registry import all_rules, select_rules
+from mlsteward.audit.registry import select_rules
 from mlsteward.audit.report import Finding, Gate, Report, RuleResult, Suppression
 from mlsteward.audit.rule import SEVERITY_ORDER, Evidence, Outcome, Rule, Status
 from mlsteward.audit.scoring import categories, ml_test_score, overall, practices
@@ -78,6 +79,8 @@ def _findings(rule: Rule, outcome: Outcome, facts: Facts) -> list[Finding]:
     out: list[Finding] = []
     seen: dict[tuple[str | None, str], int] = {}
     for hit in outcome.hits:
+        if hit.path is None:  # code scanning rejects a result without a file
+            hit = replace(hit, path=facts.files.anchor())
         context = hit.context
         if not context and hit.line is not None and hit.path is not None and rule.scope == "code":
             module = facts.python.by_path.get(hit.path)
@@ -190,6 +193,7 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
             )
 
     baseline_path = options.baseline or (root / cfg.baseline if cfg.baseline else None)
+    baseline_used = baseline_path is not None
     if baseline_path is not None:
         for fp in apply_baseline(findings, read_baseline(baseline_path)):
             unused.append(Suppression("baseline", "fixed since the baseline was written", code=fp))
@@ -214,6 +218,7 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
         tool_version=__version__,
         config_source=settings.source,
         errors=errors,
+        baseline_used=baseline_used,
     )
     report.gate = evaluate_gate(
         report,
@@ -250,11 +255,14 @@ def _repository(root: Path, facts: Facts) -> dict[str, object]:
             "is_repo": git.is_repo,
             "commit": git.commit,
             "branch": git.branch,
-            "remote": next(iter(git.remotes.values()), None),
+            "remote": scrub_url(next(iter(git.remotes.values()), None)),
         },
         "files": len(facts.files),
     }
 
 
-def rule_count() -> int:
-    return len(all_rules())
+def scrub_url(url: str | None) -> str | None:
+    """A remote URL without credentials (``https://user:token@host`` -> ``https://host``)."""
+    if url is None:
+        return None
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url)

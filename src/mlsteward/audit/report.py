@@ -1,7 +1,7 @@
 """The audit report: one model that every output format renders.
 
 `Report.to_dict` is the JSON document, whose shape is versioned by `SCHEMA_VERSION` and
-described by ``schema/audit-report.schema.json`` (a test validates every report against
+described by ``docs/schema/audit-report.schema.json`` (a test validates every report against
 it). The report holds no timestamps and no absolute paths, so two audits of the same
 commit give the same bytes, and reports can be diffed.
 """
@@ -53,6 +53,7 @@ class Finding:
     message: str
     path: str | None
     line: int | None
+    #: 0-based column offset, as the AST gives it (SARIF adds 1)
     column: int | None = None
     fingerprint: str = ""
     suppressed: Suppression | None = None
@@ -211,6 +212,8 @@ class Report:
     tool_version: str = ""
     config_source: str | None = None
     errors: list[str] = field(default_factory=list)
+    #: whether findings were compared with a baseline file
+    baseline_used: bool = False
 
     @property
     def readiness(self) -> str:
@@ -251,6 +254,7 @@ class Report:
                 "reasons": self.gate.reasons,
                 "fail_under": self.gate.fail_under,
                 "fail_on": self.gate.fail_on,
+                "baseline": self.baseline_used,
             },
             "ml_test_score": self.ml_test_score.as_dict(),
             "categories": [c.as_dict() for c in self.categories],

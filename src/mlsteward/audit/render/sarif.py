@@ -81,11 +81,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
 
 
 def _baseline_used(report: Report) -> bool:
-    # The report does not say whether a baseline was read; one that matched or left
-    # anything behind shows itself. (A baseline that matched nothing looks like none.)
-    return any(f.baseline != "new" for f in report.findings) or any(
-        s.kind == "baseline" for s in report.unused_suppressions
-    )
+    return report.baseline_used
 
 
 def _lookup(code: str) -> Rule | None:
