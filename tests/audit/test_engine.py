@@ -174,3 +174,14 @@ def test_remote_credentials_never_reach_the_report(tmp_path: Path) -> None:
     report = audit(root, AuditOptions(select=["AUD"]))
     assert report.repository["git"]["remote"] == "https://github.com/o/r.git"
     assert "ghp_secret123" not in json.dumps(report.to_dict())
+
+
+def test_context_from_the_command_line_counts_as_said(tmp_path: Path) -> None:
+    from mlsteward.audit.facts import Facts
+    from mlsteward.config import parse_settings
+
+    facts = Facts(tmp_path, parse_settings({"context": {"labels": True}}))
+    assert facts.context_explicit == {"labels"}
+    facts.set_context({"deployed": False})
+    assert facts.context_explicit == {"labels", "deployed"}
+    assert facts.context["deployed"] is False

@@ -126,7 +126,7 @@ def audit(path: str | Path = ".", options: AuditOptions | None = None) -> Report
     for rel, message in early:
         facts.problem("config", rel, message)
     if options.extra_context:
-        facts.context.update(options.extra_context)
+        facts.set_context(options.extra_context)
 
     # The audit allocates millions of short-lived AST nodes and frees nothing until it
     # ends: the cyclic collector would spend most of the run scanning them for nothing.

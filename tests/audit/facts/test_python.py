@@ -63,3 +63,15 @@ def test_test_paths_follow_pytest_conventions() -> None:
 def test_src_layout_dotted_names(tmp_path: Path) -> None:
     root = build_repo(tmp_path, {"src": {"pkg": {"__init__.py": "", "features.py": "x = 1\n"}}})
     assert sorted(m.dotted for m in Facts(root).python) == ["pkg", "pkg.features"]
+
+
+def test_a_magic_alone_in_a_block_keeps_the_cell_valid() -> None:
+    text = notebook("try:\n    %tensorflow_version 2.x\nexcept Exception:\n    pass\nimport numpy")
+    m, err = parse_module("nb.ipynb", text)
+    assert err is None and m.tree is not None
+
+
+def test_relative_imports_are_recorded_with_a_leading_dot() -> None:
+    m, _ = parse_module("pkg/a.py", "from . import features, model as m\nfrom .utils import io\n")
+    assert {".features", ".model", ".utils"} <= m.imports
+    assert "" not in m.imports

@@ -57,6 +57,7 @@ class Facts:
         self.root = root
         self.settings = settings or Settings()
         self._problems: list[Problem] = []
+        self._said: set[str] = set()
         self._lock = threading.Lock()
 
     # -- problems ---------------------------------------------------------------------
@@ -72,6 +73,23 @@ class Facts:
         return list(self._problems)
 
     # -- context ----------------------------------------------------------------------
+    @property
+    def context_explicit(self) -> frozenset[str]:
+        """Context keys the team set (config or --context), as opposed to profile defaults.
+
+        Some verdicts depend on it: "labels = true" said by the team turns "no labelling
+        process found" from unknown into failed.
+        """
+        ctx: Context = self.settings.context
+        said = {key for key in ("deployed", "personal_data", "labels", "features", "users")
+                if getattr(ctx, key) is not None}
+        return frozenset(said | self._said)
+
+    def set_context(self, values: dict[str, bool]) -> None:
+        """Override context keys (from the command line); they count as said by the team."""
+        self.context.update(values)
+        self._said.update(values)
+
     @cached_property
     def context(self) -> dict[str, bool]:
         """Applicability conditions: what the config says, else the profile's default."""

@@ -157,9 +157,16 @@ class Job:
         cmd = self.command_for(kind)
         when = ", ".join(sorted(self.triggers)) or "no trigger"
         text = f"{self.provider} job '{self.name}' runs {kind} ({when})"
+        line = (cmd.line if cmd else None) or self.line
         if cmd is not None:
-            text += f": `{cmd.text.splitlines()[0][:80]}`"
-        return Evidence(text, self.strength, self.path, (cmd.line if cmd else None) or self.line)
+            # quote the line of a multi-line script that matched, not its first line
+            rx = _COMPILED[kind]
+            lines = cmd.text.splitlines() or [cmd.text]
+            at = next((i for i, ln in enumerate(lines) if rx.search(ln.lower())), 0)
+            text += f": `{lines[at].strip()[:80]}`"
+            if cmd.line is not None:  # script lines follow the first one in the file
+                line = cmd.line + at
+        return Evidence(text, self.strength, self.path, line)
 
 
 @dataclass

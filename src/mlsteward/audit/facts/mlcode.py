@@ -508,13 +508,9 @@ def loads_data(facts: Facts) -> list[Site]:
 
 
 def context_said(facts: Facts, key: str) -> bool | None:
-    """The team's own word on a context condition, or None when it relies on the default.
-
-    Only ``[tool.steward.context]`` is seen here: conditions given on the command line
-    change ``facts.context`` without a trace of having been set.
-    """
-    value = getattr(facts.settings.context, key, None)
-    return None if value is None else bool(value)
+    """The team's own word on a context condition (config or --context), or None when the
+    profile's default is in force."""
+    return facts.context[key] if key in facts.context_explicit else None
 
 
 def gates(facts: Facts) -> dict[str, dict[str, Any]]:

@@ -177,6 +177,7 @@ class Module:
         for name in names:
             parts = name.split(".")
             out.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+        out.discard("")
         return frozenset(out)
 
     def imports_any(self, *modules: str) -> bool:
@@ -304,7 +305,11 @@ def scan_imports(source: str) -> set[str]:
                 if name and all(p.isidentifier() for p in name.split(".")):
                     names.add(name)
             continue
-        if not frm.strip("."):  # `from . import x`: nothing outside the package
+        if not frm.strip("."):  # `from . import x`: sibling modules, named ".x"
+            for part in what.strip("()").split(","):
+                words = part.split()
+                if words and words[0].isidentifier():
+                    names.add(frm + words[0])
             continue
         names.add(frm)
         if frm.startswith("."):
@@ -337,7 +342,10 @@ def _notebook_source(text: str) -> tuple[str, tuple[int, ...]]:
         starts.append(len(lines) + 1)
         for line in text_.splitlines():
             stripped = line.lstrip()
-            lines.append("" if stripped.startswith(("%", "!", "?")) or stripped.endswith("?") else line)
+            if stripped.startswith(("%", "!", "?")) or stripped.endswith("?"):
+                # keep the indentation: a magic may be the only statement of a block
+                line = line[: len(line) - len(stripped)] + "pass"
+            lines.append(line)
         lines.append("")  # a cell ends a statement
     return "\n".join(lines) + "\n", tuple(starts)
 
