@@ -121,7 +121,6 @@ def audit(path: str | Path = ".", options: AuditOptions | None = None) -> Report
             raise UsageError(f"unknown profile {options.profile!r}", code="unknown-profile",
                              hint="use --profile poc or --profile production")
         settings = replace(settings, profile=options.profile)
-    cfg = settings.audit
     facts = Facts(root, settings)
     for rel, message in early:
         facts.problem("config", rel, message)
@@ -135,9 +134,10 @@ def audit(path: str | Path = ".", options: AuditOptions | None = None) -> Report
     try:
         report = _audit(root, facts, settings, options)
     finally:
+        if "python" in facts.__dict__:
+            facts.python.close()  # a syntax worker nobody waited for
         if was_enabled:
             gc.enable()
-    _ = cfg
     return report
 
 

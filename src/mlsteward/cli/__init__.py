@@ -47,6 +47,8 @@ def entry() -> None:
     import os
 
     code = main()
+    if "mlsteward.audit.facts.python" in sys.modules:
+        sys.modules["mlsteward.audit.facts.python"].shutdown_workers()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -19,12 +19,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from mlsteward.audit.facts import Facts
 
-__all__ = ["Module", "PythonFacts", "gather", "is_test_path", "load_module", "parse_module", "scan_imports"]
+__all__ = [
+    "Module",
+    "PythonFacts",
+    "gather",
+    "is_test_path",
+    "load_module",
+    "parse_module",
+    "scan_imports",
+    "shutdown_workers",
+]
 
 N = TypeVar("N", bound=ast.AST)
 
@@ -221,6 +230,7 @@ class PythonFacts:
             return
         self._checked = True
         mine = [m for m in self.modules if not m._parsed]
+        answer: list[tuple[str, str, int | None]] | None = None
         if self._check is not None:
             shared = set(self._check.paths)
             mine = [m for m in mine if m.path not in shared]
@@ -237,10 +247,24 @@ class PythonFacts:
                 if self.facts is not None:
                     self.facts.problem("syntax", m.path, m.error)
         if self._check is not None:
+            check, self._check = self._check, None
+            answer = check.result()
+            if answer is None:  # the worker died: check its half here
+                self._checked = False
+                for m in self.modules:
+                    if m.path in shared:
+                        _ = m.tree
+                self._checked = True
+                return
             parsed = {m.path for m in self.modules if m._parsed}
-            for rel, message, line in self._check.result():
+            for rel, message, line in answer:
                 if rel not in parsed and self.facts is not None:
                     self.facts.problem("syntax", rel, message, line)
+
+    def close(self) -> None:
+        """Stop the syntax worker if nobody asked for its answer."""
+        if self._check is not None:
+            self._check.close()
             self._check = None
 
     def __iter__(self) -> Iterator[Module]:
@@ -400,28 +424,64 @@ def _check_syntax(root: str, rels: list[str]) -> list[tuple[str, str, int | None
     return out
 
 
+def _worker(root: str, rels: list[str], conn: Any) -> None:
+    """The syntax worker's body: no stdin/stdout/stderr of its own, one message back."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # never hold the parent's pipes open (`steward ... | jq`)
+        os.dup2(devnull, fd)
+    try:
+        conn.send(_check_syntax(root, rels))
+    finally:
+        conn.close()
+
+
+#: syntax workers still running, so the CLI can reap them before it leaves
+_LIVE: set[_SyntaxCheck] = set()
+
+
+def shutdown_workers() -> None:
+    """Stop every syntax worker still running (the CLI calls this before exiting)."""
+    for check in list(_LIVE):
+        check.close()
+
+
 class _SyntaxCheck:
     """Half the modules' syntax, checked in a forked worker on the other core.
 
     Only for large repositories: the main process then parses just the modules rules
-    ask about, while the worker confirms that all the others parse. ASTs never cross the
-    process boundary (pickling one costs more than parsing it).
+    ask about, while the worker confirms that the others parse. ASTs never cross the
+    process boundary (pickling one costs more than parsing it). If the worker dies, its
+    modules are checked in the main process instead.
     """
 
     def __init__(self, root: Path, rels: list[str]) -> None:
-        self.paths = rels
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
+        self.paths = rels
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        self._future = self._pool.submit(_check_syntax, str(root), rels)
+        self._recv, send = context.Pipe(duplex=False)
+        self._proc = context.Process(target=_worker, args=(str(root), rels, send), daemon=True)
+        self._proc.start()
+        send.close()
+        _LIVE.add(self)
 
-    def result(self) -> list[tuple[str, str, int | None]]:
+    def result(self) -> list[tuple[str, str, int | None]] | None:
+        """The worker's findings, or None when it died without answering."""
         try:
-            return self._future.result()
+            answer: list[tuple[str, str, int | None]] = self._recv.recv()
+            return answer
+        except (EOFError, OSError):
+            return None
         finally:
-            self._pool.shutdown(wait=False)
+            self.close()
+
+    def close(self) -> None:
+        _LIVE.discard(self)
+        self._recv.close()
+        self._proc.join(timeout=0.5)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
 
 
 #: above this much Python source, syntax is checked in a parallel worker
