@@ -17,3 +17,22 @@ CASES = [
     Case("AUD004", "failed", {"a.py": "x = 1\n", "loop": Link("loop")}, id="loop"),
     Case("AUD004", "failed", {"a.py": "x = 1\n", "gone": Link("missing.csv")}, id="broken", git=True),
 ]
+
+# inline suppressions make a smell rule pass (the engine applies them to every code rule)
+CASES += [
+    Case(
+        "SML002",
+        "passed",
+        {"clean.py": "import numpy as np\nimport pandas as pd\n"
+         "def f(df):\n    return df[df.x == np.nan]  # steward: ignore[SML002] fixture on purpose\n"},
+        id="inline-ignore",
+    ),
+    Case(
+        "SML002",
+        "failed",
+        {"clean.py": "import numpy as np\nimport pandas as pd\n"
+         "def f(df):\n    return df[df.x == np.nan]  # steward: ignore[SML003] another rule\n"},
+        id="ignore-of-another-code",
+        lines=(("clean.py", 4),),
+    ),
+]

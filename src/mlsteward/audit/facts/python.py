@@ -49,7 +49,7 @@ def is_test_path(rel: str) -> bool:
     name = p.name
     if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
         return True
-    return any(part in ("tests", "test", "testing") for part in p.parts[:-1])
+    return any(part in ("tests", "test", "testing", "test_data", "testdata") for part in p.parts[:-1])
 
 
 @dataclass
@@ -207,12 +207,18 @@ class Module:
         head = self.aliases.get(node.id, node.id)
         return ".".join([head, *reversed(parts)])
 
-    def calls(self) -> Iterator[tuple[ast.Call, str]]:
-        """Every call with a resolvable dotted name."""
+    def calls(self) -> list[tuple[ast.Call, str]]:
+        """Every call with a resolvable dotted name (resolved once, then cached)."""
+        return self._calls
+
+    @cached_property
+    def _calls(self) -> list[tuple[ast.Call, str]]:
+        out = []
         for call in self.nodes(ast.Call):
             name = self.qualname(call.func)
             if name is not None:
-                yield call, name
+                out.append((call, name))
+        return out
 
 
 @dataclass
