@@ -14,6 +14,7 @@ __all__ = ["Link", "build_repo", "git", "notebook"]
 class Link(str):
     """A symbolic link to this target (relative or absolute), instead of a file."""
 
+
 Tree = Mapping[str, "str | bytes | Tree"]
 
 
@@ -48,7 +49,9 @@ def _write(root: Path, tree: Tree) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def build_repo(root: Path, files: Tree, *, use_git: bool = False, remote: str | None = None) -> Path:
+def build_repo(
+    root: Path, files: Tree, *, use_git: bool = False, remote: str | None = None
+) -> Path:
     """Write ``files`` under ``root`` (nested dicts are folders); optionally commit them."""
     root.mkdir(parents=True, exist_ok=True)
     _write(root, files)

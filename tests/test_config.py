@@ -53,11 +53,17 @@ def test_unknown_tables_are_kept_for_their_owners() -> None:
         ({"audit": {"failunder": 3}}, "config-unknown-key", "unknown key(s) failunder"),
         ({"context": {"deployed": "yes"}}, "config-type", "true or false"),
         ({"context": {"cloud": True}}, "config-unknown-key", "cloud"),
-        ({"audit": {"per-path-ignores": {"nb/*": {"SML014": 3}}}}, "config-ignore-reason", "reason"),
+        (
+            {"audit": {"per-path-ignores": {"nb/*": {"SML014": 3}}}},
+            "config-ignore-reason",
+            "reason",
+        ),
         ({"declare": {"seml-45": 3}}, "config-type", "declare.seml-45"),
     ],
 )
-def test_bad_values_say_what_was_expected(table: dict[str, object], code: str, fragment: str) -> None:
+def test_bad_values_say_what_was_expected(
+    table: dict[str, object], code: str, fragment: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         parse_settings(table)
     assert info.value.code == code
@@ -75,7 +81,14 @@ def test_broken_steward_toml_is_an_error(tmp_path: Path) -> None:
 
 
 def test_declarations_accept_a_path_or_a_table() -> None:
-    s = parse_settings({"declare": {"seml-45": "docs/audit.pdf", "seml-39": {"evidence": "AI.md", "note": "values"}}})
+    s = parse_settings(
+        {
+            "declare": {
+                "seml-45": "docs/audit.pdf",
+                "seml-39": {"evidence": "AI.md", "note": "values"},
+            }
+        }
+    )
     assert [(d.practice, d.evidence, d.note) for d in s.declare] == [
         ("seml-45", "docs/audit.pdf", ""),
         ("seml-39", "AI.md", "values"),

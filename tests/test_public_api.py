@@ -16,7 +16,8 @@ def test_public_names_are_exactly_all() -> None:
     import types
 
     public = {
-        n for n, v in vars(mlsteward).items()
+        n
+        for n, v in vars(mlsteward).items()
         if not n.startswith("_") and not isinstance(v, types.ModuleType)
     } - {"annotations"}
     assert public <= set(mlsteward.__all__), public - set(mlsteward.__all__)

@@ -161,7 +161,9 @@ def _unknown(where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
 
 def _context(table: Any) -> Context:
     table = _expect("[tool.steward.context]", table, dict, "a table")
-    allowed = {f.name.replace("_", "-") for f in fields(Context)} | {f.name for f in fields(Context)}
+    allowed = {f.name.replace("_", "-") for f in fields(Context)} | {
+        f.name for f in fields(Context)
+    }
     _unknown("[tool.steward.context]", table, allowed)
     values = {
         key.replace("-", "_"): _expect(f"context.{key}", value, bool, "true or false")
@@ -220,7 +222,9 @@ def _declare(table: Any) -> tuple[Declaration, ...]:
         out.append(
             Declaration(
                 practice=practice,
-                evidence=_expect(f"declare.{practice}.evidence", value.get("evidence", ""), str, "a path"),
+                evidence=_expect(
+                    f"declare.{practice}.evidence", value.get("evidence", ""), str, "a path"
+                ),
                 note=_expect(f"declare.{practice}.note", value.get("note", ""), str, "text"),
             )
         )

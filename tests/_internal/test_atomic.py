@@ -27,13 +27,13 @@ def test_a_fifo_is_written_into_not_replaced(tmp_path: Path) -> None:
     write_text_atomic(fifo, "through the pipe")
     reader.join(timeout=10)
     assert got == [b"through the pipe"]
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe itself must survive"
+    assert stat.S_ISFIFO(fifo.stat().st_mode), "the pipe itself must survive"
 
 
 def test_dev_null_stays_a_device(tmp_path: Path) -> None:
     devnull = Path(os.devnull)
     write_text_atomic(devnull, "discarded")
-    assert stat.S_ISCHR(os.stat(devnull).st_mode)
+    assert stat.S_ISCHR(devnull.stat().st_mode)
 
 
 def test_new_files_follow_the_umask_and_old_files_keep_their_mode(tmp_path: Path) -> None:
@@ -41,9 +41,9 @@ def test_new_files_follow_the_umask_and_old_files_keep_their_mode(tmp_path: Path
     try:
         fresh = tmp_path / "fresh.html"
         write_text_atomic(fresh, "x")
-        assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o644
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
         fresh.chmod(0o600)
         write_text_atomic(fresh, "y")
-        assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o600
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
     finally:
         os.umask(old)

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from repo_builder import build_repo
 
 from mlsteward.audit import AuditOptions, audit
 from mlsteward.audit.baseline import read_baseline, write_baseline
 from mlsteward.errors import BaselineError, ConfigError, PathError, UnknownIdError
+from repo_builder import build_repo
 
 BROKEN = "def f(:\n    pass\n"
 
@@ -72,14 +72,16 @@ def test_per_path_ignore_needs_and_keeps_its_reason(tmp_path: Path) -> None:
     root = build_repo(
         tmp_path,
         {
-            "pyproject.toml": '[tool.steward.audit.per-path-ignores]\n"fixtures/**" = { AUD002 = "broken on purpose" }\n'
+            "pyproject.toml": "[tool.steward.audit.per-path-ignores]\n"
+            '"fixtures/**" = { AUD002 = "broken on purpose" }\n'
             '"docs/*" = { AUD001 = "never matches" }\n',
             "fixtures/bad.py": BROKEN,
         },
     )
     report = audit(root, AuditOptions(select=["AUD"]))
     f = next(f for f in report.findings if f.code == "AUD002")
-    assert f.suppressed is not None and f.suppressed.reason == "broken on purpose"
+    assert f.suppressed is not None
+    assert f.suppressed.reason == "broken on purpose"
     assert not report.active_findings()
     rule = next(r for r in report.rules if r.code == "AUD002")
     assert rule.status.value == "passed", "a fully suppressed rule counts as followed"
@@ -89,7 +91,10 @@ def test_per_path_ignore_needs_and_keeps_its_reason(tmp_path: Path) -> None:
 def test_config_ignore_of_a_passing_rule_is_reported_unused(tmp_path: Path) -> None:
     root = build_repo(
         tmp_path,
-        {"pyproject.toml": '[tool.steward.audit]\nignore = { AUD004 = "no links here" }\n', "a.py": "x=1\n"},
+        {
+            "pyproject.toml": '[tool.steward.audit]\nignore = { AUD004 = "no links here" }\n',
+            "a.py": "x=1\n",
+        },
     )
     report = audit(root, AuditOptions(select=["AUD"]))
     rule = next(r for r in report.rules if r.code == "AUD004")
@@ -126,7 +131,9 @@ def test_baseline_accepts_old_findings_and_fails_new_ones(tmp_path: Path) -> Non
     ("content", "code"),
     [(None, "baseline-missing"), ("{", "baseline-invalid"), ('{"version": 9}', "baseline-version")],
 )
-def test_bad_baseline_files_are_clear_errors(tmp_path: Path, content: str | None, code: str) -> None:
+def test_bad_baseline_files_are_clear_errors(
+    tmp_path: Path, content: str | None, code: str
+) -> None:
     base = tmp_path / "b.json"
     if content is not None:
         base.write_text(content)
@@ -146,9 +153,17 @@ def test_fail_under_uses_the_readiness_score(tmp_path: Path) -> None:
 def test_every_practice_of_every_catalog_is_in_the_report(tmp_path: Path) -> None:
     report = audit(build_repo(tmp_path, {"a.py": "x = 1\n"}))
     ids = [p.id for p in report.practices]
-    assert len(ids) == 96 and len(set(ids)) == 96
+    assert len(ids) == 96
+    assert len(set(ids)) == 96
     levels = {p.adoption for p in report.practices}
-    assert levels <= {"not_adopted", "partially", "mostly", "completely", "not_applicable", "unknown"}
+    assert levels <= {
+        "not_adopted",
+        "partially",
+        "mostly",
+        "completely",
+        "not_applicable",
+        "unknown",
+    }
 
 
 def test_poc_profile_makes_deployment_practices_not_applicable(tmp_path: Path) -> None:
@@ -169,7 +184,10 @@ def test_two_audits_of_the_same_tree_give_the_same_json(tmp_path: Path) -> None:
 
 def test_remote_credentials_never_reach_the_report(tmp_path: Path) -> None:
     root = build_repo(
-        tmp_path, {"a.py": "x = 1\n"}, use_git=True, remote="https://bot:ghp_secret123@github.com/o/r.git"
+        tmp_path,
+        {"a.py": "x = 1\n"},
+        use_git=True,
+        remote="https://bot:ghp_secret123@github.com/o/r.git",
     )
     report = audit(root, AuditOptions(select=["AUD"]))
     assert report.repository["git"]["remote"] == "https://github.com/o/r.git"

@@ -6,18 +6,19 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from repo_builder import build_repo
 from rulecases import Case
 
 from mlsteward.audit import AuditOptions, audit
 from mlsteward.audit.registry import all_rules
+from repo_builder import build_repo
 
 
 def _load_cases() -> list[Case]:
     cases: list[Case] = []
     for path in sorted((Path(__file__).parent / "rules").glob("cases_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         cases.extend(module.CASES)
@@ -57,6 +58,8 @@ def test_every_rule_has_a_passing_and_a_failing_case() -> None:
     missing = [
         code
         for code in all_rules()
-        if not ({"passed"} <= seen.get(code, set()) and seen.get(code, set()) & {"failed", "partial"})
+        if not (
+            {"passed"} <= seen.get(code, set()) and seen.get(code, set()) & {"failed", "partial"}
+        )
     ]
     assert not missing, f"rules without both a passing and a failing case: {missing}"

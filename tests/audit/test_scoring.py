@@ -6,22 +6,40 @@ import pytest
 
 from mlsteward.audit.report import RuleResult
 from mlsteward.audit.rule import Evidence, Status, Strength
-from mlsteward.audit.scoring import adoption_level, band, categories, ml_test_score, overall, practices
+from mlsteward.audit.scoring import (
+    adoption_level,
+    band,
+    categories,
+    ml_test_score,
+    overall,
+    practices,
+)
 from mlsteward.catalog import load_catalog
 from mlsteward.config import Declaration
 
 CTX = {"deployed": True, "personal_data": True, "labels": True, "features": True, "users": True}
 
 
-def _result(code: str, status: Status, score: float, practice_ids: tuple[str, ...],
-            strength: Strength = Strength.PRESENT) -> RuleResult:
+def _result(
+    code: str,
+    status: Status,
+    score: float,
+    practice_ids: tuple[str, ...],
+    strength: Strength = Strength.PRESENT,
+) -> RuleResult:
     evidence = (Evidence("seen", strength, "x.py", 1),) if status is not Status.FAILED else ()
     return RuleResult(code, code.lower(), code, "medium", status, score, practice_ids, evidence)
 
 
 @pytest.mark.parametrize(
     ("score", "level"),
-    [(0.0, "not_adopted"), (0.2, "partially"), (0.5, "mostly"), (0.99, "mostly"), (1.0, "completely")],
+    [
+        (0.0, "not_adopted"),
+        (0.2, "partially"),
+        (0.5, "mostly"),
+        (0.99, "mostly"),
+        (1.0, "completely"),
+    ],
 )
 def test_adoption_levels(score: float, level: str) -> None:
     assert adoption_level(score) == level
@@ -29,8 +47,14 @@ def test_adoption_levels(score: float, level: str) -> None:
 
 @pytest.mark.parametrize(
     ("final", "start"),
-    [(0, "more a research"), (0.5, "not totally"), (1.5, "a first pass"), (3, "reasonably"),
-     (4, "strong"), (5.5, "exceptional")],
+    [
+        (0, "more a research"),
+        (0.5, "not totally"),
+        (1.5, "a first pass"),
+        (3, "reasonably"),
+        (4, "strong"),
+        (5.5, "exceptional"),
+    ],
 )
 def test_bands_follow_the_2017_paper(final: float, start: str) -> None:
     assert band(final).startswith(start)
@@ -60,12 +84,19 @@ def test_unknown_and_not_applicable_never_count_as_failing() -> None:
 def test_ml_test_score_uses_half_points_for_manual_and_the_minimum_of_sections() -> None:
     results = []
     for i in range(1, 8):
-        results.append(_result(f"DD{i:03d}", Status.PASSED, 1.0, (f"mts-data-{i}",), Strength.AUTOMATED))
-        results.append(_result(f"MM{i:03d}", Status.PASSED, 1.0, (f"mts-model-{i}",), Strength.PRESENT))
-        results.append(_result(f"II{i:03d}", Status.PASSED, 1.0, (f"mts-infra-{i}",), Strength.ENFORCED))
+        results.append(
+            _result(f"DD{i:03d}", Status.PASSED, 1.0, (f"mts-data-{i}",), Strength.AUTOMATED)
+        )
+        results.append(
+            _result(f"MM{i:03d}", Status.PASSED, 1.0, (f"mts-model-{i}",), Strength.PRESENT)
+        )
+        results.append(
+            _result(f"II{i:03d}", Status.PASSED, 1.0, (f"mts-infra-{i}",), Strength.ENFORCED)
+        )
     mts = ml_test_score(practices(load_catalog(), results, CTX))
     assert (mts.data, mts.model, mts.infrastructure) == (7.0, 3.5, 7.0)
-    assert mts.monitoring == 0.0 and mts.final == 0.0, "the weakest section limits the score"
+    assert mts.monitoring == 0.0
+    assert mts.final == 0.0, "the weakest section limits the score"
 
     # a model that is not deployed: monitoring does not apply and leaves the minimum
     mts = ml_test_score(practices(load_catalog(), results, dict(CTX, deployed=False)))

@@ -17,7 +17,7 @@ __all__ = ["write_bytes_atomic", "write_text_atomic"]
 
 def _is_special(path: Path) -> bool:
     try:
-        mode = os.stat(path).st_mode
+        mode = path.stat().st_mode
     except FileNotFoundError:
         return False
     return not stat.S_ISREG(mode)
@@ -26,12 +26,12 @@ def _is_special(path: Path) -> bool:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
     if _is_special(path):
-        with open(path, "wb") as fh:
+        with path.open("wb") as fh:
             fh.write(data)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
@@ -43,7 +43,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -49,17 +49,20 @@ def read_baseline(path: Path) -> dict[str, dict[str, object]]:
             code="baseline-invalid",
             hint="regenerate it with `steward audit --write-baseline`",
         ) from exc
-    if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION:
+    version = data.get("version") if isinstance(data, dict) else None
+    if version != BASELINE_VERSION:
         raise BaselineError(
-            f"baseline file {path} has version {data.get('version') if isinstance(data, dict) else None!r}, "
-            f"expected {BASELINE_VERSION}",
+            f"baseline file {path} has version {version!r}, expected {BASELINE_VERSION}",
             code="baseline-version",
             hint="regenerate it with `steward audit --write-baseline`",
         )
     entries = data.get("findings", [])
     if not isinstance(entries, list):
-        raise BaselineError(f"baseline file {path}: 'findings' must be a list", code="baseline-invalid",
-                            hint="regenerate it with `steward audit --write-baseline`")
+        raise BaselineError(
+            f"baseline file {path}: 'findings' must be a list",
+            code="baseline-invalid",
+            hint="regenerate it with `steward audit --write-baseline`",
+        )
     return {str(e["fingerprint"]): e for e in entries if isinstance(e, dict) and "fingerprint" in e}
 
 

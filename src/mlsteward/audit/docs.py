@@ -21,8 +21,11 @@ def rules_markdown(rules: Iterable[Rule] | None = None) -> str:
         "| code | name | severity | practices |",
         "|---|---|---|---|",
     ]
-    out += [f"| [{r.code}](#{r.code.lower()}-{r.name}) | {r.name} | {r.severity} | "
-            f"{', '.join(r.practices)} |" for r in rules]
+    out += [
+        f"| [{r.code}](#{r.code.lower()}-{r.name}) | {r.name} | {r.severity} | "
+        f"{', '.join(r.practices)} |"
+        for r in rules
+    ]
     current = None
     for r in rules:
         if r.family != current:

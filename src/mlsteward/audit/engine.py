@@ -44,11 +44,17 @@ def resolve_root(path: str | Path) -> Path:
     """
     root = Path(path).expanduser()
     if not root.exists():
-        raise PathError(f"{path} does not exist", code="path-missing",
-                        hint="pass the directory of the repository to audit")
+        raise PathError(
+            f"{path} does not exist",
+            code="path-missing",
+            hint="pass the directory of the repository to audit",
+        )
     if not root.is_dir():
-        raise PathError(f"{path} is not a directory", code="path-not-dir",
-                        hint="pass the repository's root directory, not a file in it")
+        raise PathError(
+            f"{path} is not a directory",
+            code="path-not-dir",
+            hint="pass the repository's root directory, not a file in it",
+        )
     return root.resolve()
 
 
@@ -118,8 +124,11 @@ def audit(path: str | Path = ".", options: AuditOptions | None = None) -> Report
     settings = _settings(root, early)
     if options.profile is not None:
         if options.profile not in ("poc", "production"):
-            raise UsageError(f"unknown profile {options.profile!r}", code="unknown-profile",
-                             hint="use --profile poc or --profile production")
+            raise UsageError(
+                f"unknown profile {options.profile!r}",
+                code="unknown-profile",
+                hint="use --profile poc or --profile production",
+            )
         settings = replace(settings, profile=options.profile)
     facts = Facts(root, settings)
     for rel, message in early:
@@ -153,7 +162,9 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
         return next((r for c, r in ignored.items() if code.startswith(c)), None)
 
     # AUD rules report reading problems, so they run after every other rule has read.
-    ordered = [r for r in selected if r.family != "AUD"] + [r for r in selected if r.family == "AUD"]
+    ordered = [r for r in selected if r.family != "AUD"] + [
+        r for r in selected if r.family == "AUD"
+    ]
     results: list[RuleResult] = []
     findings: list[Finding] = []
     unused: list[Suppression] = []
@@ -167,15 +178,34 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
             if outcome.status is Status.PASSED:
                 unused.append(Suppression("config", reason, code=rule.code))
             results.append(
-                RuleResult(rule.code, rule.name, rule.title, rule.severity, outcome.status,
-                           outcome.score, rule.practices, outcome.evidence, outcome.note, reason)
+                RuleResult(
+                    rule.code,
+                    rule.name,
+                    rule.title,
+                    rule.severity,
+                    outcome.status,
+                    outcome.score,
+                    rule.practices,
+                    outcome.evidence,
+                    outcome.note,
+                    reason,
+                )
             )
             continue
         rule_findings = _findings(rule, outcome, facts)
         findings.extend(rule_findings)
         results.append(
-            RuleResult(rule.code, rule.name, rule.title, rule.severity, outcome.status,
-                       outcome.score, rule.practices, outcome.evidence, outcome.note)
+            RuleResult(
+                rule.code,
+                rule.name,
+                rule.title,
+                rule.severity,
+                outcome.status,
+                outcome.score,
+                rule.practices,
+                outcome.evidence,
+                outcome.note,
+            )
         )
 
     inline = inline_ignores(facts.python) if "python" in facts.__dict__ else {}
@@ -188,7 +218,9 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
         fs = by_code.get(r.code, [])
         if r.status is Status.FAILED and fs and all(f.suppressed for f in fs):
             results[i] = replace(
-                r, status=Status.PASSED, score=1.0,
+                r,
+                status=Status.PASSED,
+                score=1.0,
                 evidence=(*r.evidence, Evidence(f"{len(fs)} finding(s) suppressed with a reason")),
             )
 
@@ -237,8 +269,11 @@ def evaluate_gate(report: Report, fail_under: float | None, fail_on: str | None)
             gate.reasons.append(f"score {score:.1f} is under --fail-under {fail_under:g}")
     if fail_on is not None:
         if fail_on not in SEVERITY_ORDER:
-            raise UsageError(f"--fail-on must be one of {', '.join(SEVERITY_ORDER)}, got {fail_on!r}",
-                             code="usage-value", hint="use --fail-on high")
+            raise UsageError(
+                f"--fail-on must be one of {', '.join(SEVERITY_ORDER)}, got {fail_on!r}",
+                code="usage-value",
+                hint="use --fail-on high",
+            )
         floor = SEVERITY_ORDER[fail_on]
         hits = [f for f in report.active_findings() if SEVERITY_ORDER[f.severity] >= floor]
         if hits:

@@ -84,7 +84,10 @@ def _columns() -> list[str]:
         if key not in seen:
             seen.append(key)
     cols += seen
-    cols += [f"n_{x}" for x in ("not_adopted", "partially", "mostly", "completely", "not_applicable", "unknown")]
+    cols += [
+        f"n_{x}"
+        for x in ("not_adopted", "partially", "mostly", "completely", "not_applicable", "unknown")
+    ]
     cols += [p.id for p in load_catalog()]
     return cols
 
@@ -100,5 +103,7 @@ def table_csv(rows: Sequence[Row]) -> str:
 
 
 def table_json(rows: Sequence[Row]) -> str:
-    return json.dumps({"schema_version": "1.0", "repositories": [_flat(r) for r in rows]}, indent=2) + "\n"
-
+    return (
+        json.dumps({"schema_version": "1.0", "repositories": [_flat(r) for r in rows]}, indent=2)
+        + "\n"
+    )

@@ -57,7 +57,9 @@ def all_rules() -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     for r in DECLARED:
         if r.code in rules or r.code in REDIRECTS:
-            raise ValueError(f"rule code {r.code} is declared twice ({rules[r.code].name}, {r.name})")
+            raise ValueError(
+                f"rule code {r.code} is declared twice ({rules[r.code].name}, {r.name})"
+            )
         rules[r.code] = r
     return dict(sorted(rules.items()))
 

@@ -88,7 +88,12 @@ class Evidence:
     line: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"text": self.text, "strength": self.strength.label, "path": self.path, "line": self.line}
+        return {
+            "text": self.text,
+            "strength": self.strength.label,
+            "path": self.path,
+            "line": self.line,
+        }
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from mlsteward.audit.report import ADOPTION_VALUE, CategoryScore, MLTestScore, PracticeResult, RuleResult
+from mlsteward.audit.report import (
+    ADOPTION_VALUE,
+    CategoryScore,
+    MLTestScore,
+    PracticeResult,
+    RuleResult,
+)
 from mlsteward.audit.rule import Evidence, Status, Strength
 from mlsteward.catalog import MTS_SECTIONS, Catalog, Practice
 from mlsteward.config import Declaration
@@ -39,6 +45,7 @@ BANDS: tuple[tuple[float, str], ...] = (
     (5.0, "strong automated testing and monitoring, fit for mission-critical systems"),
     (float("inf"), "exceptional levels of automated testing and monitoring"),
 )
+
 
 def band(final: float) -> str:
     """The 2017 paper's meaning of a final ML Test Score."""
@@ -84,8 +91,17 @@ def practices(
         if not _applies(p, context):
             needs = ", ".join(c for c in p.applies_when if not context.get(c, True))
             out.append(
-                PracticeResult(p.id, p.title, p.catalog, p.category, "not_applicable", None, None, codes,
-                               note=f"does not apply: context {needs} is false")
+                PracticeResult(
+                    p.id,
+                    p.title,
+                    p.catalog,
+                    p.category,
+                    "not_applicable",
+                    None,
+                    None,
+                    codes,
+                    note=f"does not apply: context {needs} is false",
+                )
             )
             continue
         judged = [r for r in rules if r.status in (Status.PASSED, Status.FAILED, Status.PARTIAL)]
@@ -101,28 +117,59 @@ def practices(
             note = f"not yet: {', '.join(failing)}" if failing else ""
         else:
             score, level, strength = None, "unknown", None
-            note = "no rule could judge this from the repository" if not rules else "; ".join(
-                sorted({r.note for r in rules if r.note})
-            ) or "not applicable to this repository"
+            note = (
+                "no rule could judge this from the repository"
+                if not rules
+                else "; ".join(sorted({r.note for r in rules if r.note}))
+                or "not applicable to this repository"
+            )
             if rules and all(r.status is Status.NOT_APPLICABLE for r in rules):
                 level = "not_applicable"
         decl = declared.get(p.id)
         if decl is not None and level in ("unknown", "not_adopted"):
             backed = decl.evidence in present_files
             strength_d = Strength.PRESENT if backed else Strength.DECLARED
-            evidence.append(Evidence(f"declared by the team: {decl.note or decl.evidence}", strength_d,
-                                     decl.evidence if backed else None, 1 if backed else None))
+            evidence.append(
+                Evidence(
+                    f"declared by the team: {decl.note or decl.evidence}",
+                    strength_d,
+                    decl.evidence if backed else None,
+                    1 if backed else None,
+                )
+            )
             level, score, strength = "partially", max(score or 0.0, 1 / 3), strength_d
-            note = "declared" + (" (document present)" if backed else " only; no document in the repository")
-        out.append(PracticeResult(p.id, p.title, p.catalog, p.category, level, score, strength, codes,
-                                  tuple(evidence), note))
+            note = "declared" + (
+                " (document present)" if backed else " only; no document in the repository"
+            )
+        out.append(
+            PracticeResult(
+                p.id,
+                p.title,
+                p.catalog,
+                p.category,
+                level,
+                score,
+                strength,
+                codes,
+                tuple(evidence),
+                note,
+            )
+        )
     return out
 
 
 def _points(p: PracticeResult) -> float:
-    if p.adoption in ("mostly", "completely") and p.strength is not None and p.strength >= Strength.AUTOMATED:
+    if (
+        p.adoption in ("mostly", "completely")
+        and p.strength is not None
+        and p.strength >= Strength.AUTOMATED
+    ):
         return 1.0
-    if p.adoption in ("partially", "mostly", "completely") and p.strength is not None and p.strength >= Strength.PRESENT:
+    if (
+        p.adoption in ("partially", "mostly", "completely")
+        and p.strength is not None
+        and p.strength >= Strength.PRESENT
+    ):
         return 0.5
     return 0.0
 
@@ -173,5 +220,3 @@ def overall(results: list[PracticeResult]) -> float | None:
     if not known:
         return None
     return 100.0 * sum(ADOPTION_VALUE[r.adoption] for r in known) / len(known)
-
-

@@ -9,19 +9,23 @@ from mlsteward.cli.defaultgroup import DefaultGroup
 __all__ = ["catalog_app"]
 
 
-
 class _ListByDefault(DefaultGroup):
     default_command = "list"
 
 
-catalog_app = typer.Typer(cls=_ListByDefault, help="The practice catalogs (list, show ID).",
-                          rich_markup_mode=None)
+catalog_app = typer.Typer(
+    cls=_ListByDefault, help="The practice catalogs (list, show ID).", rich_markup_mode=None
+)
 
 
 @catalog_app.command("list")
 def list_(
-    catalog: str | None = typer.Option(None, "--catalog", "-c", help="se-ml, ml-test-score or ml-smells."),
-    category: str | None = typer.Option(None, "--category", help="e.g. data, deployment, monitoring."),
+    catalog: str | None = typer.Option(
+        None, "--catalog", "-c", help="se-ml, ml-test-score or ml-smells."
+    ),
+    category: str | None = typer.Option(
+        None, "--category", help="e.g. data, deployment, monitoring."
+    ),
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
 ) -> None:
     """List practices, filtered by catalog and category."""
@@ -39,7 +43,9 @@ def list_(
 
 
 @catalog_app.command("show")
-def show(practice_id: str = typer.Argument(..., help="A practice id, e.g. seml-22 or mts-infra-1.")) -> None:
+def show(
+    practice_id: str = typer.Argument(..., help="A practice id, e.g. seml-22 or mts-infra-1."),
+) -> None:
     """Explain one practice and the audit rules that give evidence for it."""
     from mlsteward.audit.registry import all_rules
     from mlsteward.catalog import CATALOGS, load_catalog
@@ -47,7 +53,9 @@ def show(practice_id: str = typer.Argument(..., help="A practice id, e.g. seml-2
     p = load_catalog().get(practice_id)
     typer.echo(f"{p.id}: {p.title}")
     typer.echo(f"  catalog:  {CATALOGS[p.catalog][1]} ({CATALOGS[p.catalog][2]})")
-    typer.echo(f"  category: {p.category}" + (f"   difficulty: {p.difficulty}" if p.difficulty else ""))
+    typer.echo(
+        f"  category: {p.category}" + (f"   difficulty: {p.difficulty}" if p.difficulty else "")
+    )
     if p.labels:
         typer.echo(f"  labels:   {', '.join(p.labels)}")
     if p.applies_when:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from repo_builder import Link, build_repo, git
 
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.files import glob_match
 from mlsteward.config import parse_settings
+from repo_builder import Link, build_repo, git
 
 TREE = {
     ".gitignore": "data/\n*.log\n!keep.log\n",
@@ -32,21 +32,27 @@ def test_gitignore_is_honoured(tmp_path: Path, use_git: bool) -> None:
     expected = {".gitignore", "train.py", "keep.log", "pkg/.gitignore", "pkg/core.py"}
     if use_git:
         expected.add("untracked.py")
-        assert files.tracked is not None and "untracked.py" not in files.tracked
-        assert not files.is_tracked("untracked.py") and files.is_tracked("train.py")
+        assert files.tracked is not None
+        assert "untracked.py" not in files.tracked
+        assert not files.is_tracked("untracked.py")
+        assert files.is_tracked("train.py")
     assert set(files.files) == expected
 
 
 def test_links_are_recorded_never_read(tmp_path: Path) -> None:
     secret = tmp_path / "outside.txt"
     secret.write_text("secret")
-    root = build_repo(tmp_path / "repo", {"a.py": "x = 1\n", "leak.py": Link(str(secret)), "self": Link("self")})
+    root = build_repo(
+        tmp_path / "repo", {"a.py": "x = 1\n", "leak.py": Link(str(secret)), "self": Link("self")}
+    )
     facts = Facts(root)
     files = facts.files
-    assert "leak.py" not in files.files and "leak.py" in files.links
+    assert "leak.py" not in files.files
+    assert "leak.py" in files.links
     assert files.read_text("leak.py") is None
     kinds = {(p.kind, p.path) for p in facts.problems}
-    assert ("link", "leak.py") in kinds and ("link", "self") in kinds
+    assert ("link", "leak.py") in kinds
+    assert ("link", "self") in kinds
 
 
 def test_a_directory_link_loop_does_not_hang(tmp_path: Path) -> None:

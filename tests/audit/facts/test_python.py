@@ -5,10 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from repo_builder import build_repo, notebook
-
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.python import is_test_path, parse_module
+from repo_builder import build_repo, notebook
 
 
 def test_aliases_and_qualnames() -> None:
@@ -36,19 +35,25 @@ def test_node_index_is_by_exact_type() -> None:
 
 
 def test_notebook_cells_magics_and_locations() -> None:
-    text = notebook("%matplotlib inline\nimport numpy as np", "!pip install x\nx = np.random.rand(3)")
+    text = notebook(
+        "%matplotlib inline\nimport numpy as np", "!pip install x\nx = np.random.rand(3)"
+    )
     m, err = parse_module("nb.ipynb", text)
-    assert err is None and m.is_notebook
+    assert err is None
+    assert m.is_notebook
     call = next(c for c, name in m.calls() if name == "numpy.random.rand")
     assert m.where(call.lineno) == "cell 2, line 2"
     assert m.line(call.lineno).strip().startswith("x = np.random.rand")
 
 
 def test_syntax_errors_and_bad_notebooks_are_problems(tmp_path: Path) -> None:
-    root = build_repo(tmp_path, {"bad.py": "def (:\n", "nb.ipynb": '{"cells": 3}', "ok.py": "x = 1\n"})
+    root = build_repo(
+        tmp_path, {"bad.py": "def (:\n", "nb.ipynb": '{"cells": 3}', "ok.py": "x = 1\n"}
+    )
     facts = Facts(root)
     mods = facts.python.by_path
-    assert mods["bad.py"].tree is None and mods["ok.py"].tree is not None
+    assert mods["bad.py"].tree is None
+    assert mods["ok.py"].tree is not None
     problems = {(p.kind, p.path) for p in facts.problems}
     assert problems == {("syntax", "bad.py"), ("syntax", "nb.ipynb")}
 
@@ -68,7 +73,8 @@ def test_src_layout_dotted_names(tmp_path: Path) -> None:
 def test_a_magic_alone_in_a_block_keeps_the_cell_valid() -> None:
     text = notebook("try:\n    %tensorflow_version 2.x\nexcept Exception:\n    pass\nimport numpy")
     m, err = parse_module("nb.ipynb", text)
-    assert err is None and m.tree is not None
+    assert err is None
+    assert m.tree is not None
 
 
 def test_relative_imports_are_recorded_with_a_leading_dot() -> None:

@@ -7,10 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from repo_builder import build_repo
-
 from mlsteward.audit import AuditOptions, audit
 from mlsteward.audit.facts import python as pyfacts
+from repo_builder import build_repo
 
 BODY = "def f{i}(x):\n    return x + {i}\n\n" * 150
 
@@ -29,7 +28,10 @@ def test_syntax_errors_are_found_in_both_halves(tmp_path: Path) -> None:
     assert total > pyfacts.PARALLEL_SYNTAX_BYTES, "the fixture must be large enough for the worker"
     report = audit(root, AuditOptions(select=["AUD002"]))
     assert sorted(f.path for f in report.findings) == [
-        "pkg/m010.py", "pkg/m011.py", "pkg/m998.py", "pkg/m999.py",
+        "pkg/m010.py",
+        "pkg/m011.py",
+        "pkg/m998.py",
+        "pkg/m999.py",
     ]
     assert not pyfacts._LIVE, "the worker is reaped after the audit"
 
@@ -40,7 +42,9 @@ def test_a_piped_audit_ends_and_leaves_no_process(tmp_path: Path) -> None:
     # SML rules never ask for the syntax check: the worker must still be stopped
     proc = subprocess.run(
         [sys.executable, "-m", "mlsteward", "audit", str(root), "--select", "SML", "-f", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, check=False,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert time.monotonic() - start < 120

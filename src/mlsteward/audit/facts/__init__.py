@@ -81,8 +81,11 @@ class Facts:
         process found" from unknown into failed.
         """
         ctx: Context = self.settings.context
-        said = {key for key in ("deployed", "personal_data", "labels", "features", "users")
-                if getattr(ctx, key) is not None}
+        said = {
+            key
+            for key in ("deployed", "personal_data", "labels", "features", "users")
+            if getattr(ctx, key) is not None
+        }
         return frozenset(said | self._said)
 
     def set_context(self, values: dict[str, bool]) -> None:

@@ -170,9 +170,18 @@ class FileIndex:
         The first candidate that exists (globs allowed), else the README, pyproject.toml,
         setup.py, or the first file of the repository; None only for an empty one.
         """
-        for pattern in (*candidates, "README*", "readme*", "pyproject.toml", "setup.py", "setup.cfg"):
-            hits = self.glob(pattern) if any(ch in pattern for ch in "*?[") else (
-                [found] if (found := self.find(pattern)) else []
+        for pattern in (
+            *candidates,
+            "README*",
+            "readme*",
+            "pyproject.toml",
+            "setup.py",
+            "setup.cfg",
+        ):
+            hits = (
+                self.glob(pattern)
+                if any(ch in pattern for ch in "*?[")
+                else ([found] if (found := self.find(pattern)) else [])
             )
             if hits:
                 return sorted(hits, key=lambda f: (f.count("/"), f))[0]
@@ -281,12 +290,16 @@ def _walk(root: Path, facts: Facts | None) -> list[str]:
         gi = directory / ".gitignore"
         if gi.is_file() and not gi.is_symlink():
             try:
-                spec = GitIgnoreSpec.from_lines(gi.read_text(encoding="utf-8", errors="replace").splitlines())
+                spec = GitIgnoreSpec.from_lines(
+                    gi.read_text(encoding="utf-8", errors="replace").splitlines()
+                )
                 stack.append((rel_dir, spec))
                 pushed = True
             except (OSError, ValueError) as exc:
                 if facts is not None:
-                    facts.problem("config", f"{rel_dir}/.gitignore".lstrip("/"), f"bad .gitignore: {exc}")
+                    facts.problem(
+                        "config", f"{rel_dir}/.gitignore".lstrip("/"), f"bad .gitignore: {exc}"
+                    )
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:

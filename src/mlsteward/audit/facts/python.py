@@ -49,7 +49,9 @@ def is_test_path(rel: str) -> bool:
     name = p.name
     if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
         return True
-    return any(part in ("tests", "test", "testing", "test_data", "testdata") for part in p.parts[:-1])
+    return any(
+        part in ("tests", "test", "testing", "test_data", "testdata") for part in p.parts[:-1]
+    )
 
 
 @dataclass
@@ -247,7 +249,9 @@ class PythonFacts:
             except SyntaxError as exc:
                 m.error = _syntax_message(exc)
                 if self.facts is not None:
-                    self.facts.problem("syntax", m.path, m.error, None if m.is_notebook else exc.lineno)
+                    self.facts.problem(
+                        "syntax", m.path, m.error, None if m.is_notebook else exc.lineno
+                    )
             except (ValueError, TypeError, RecursionError) as exc:
                 m.error = f"cannot parse: {exc}; the file is skipped by code rules"
                 if self.facts is not None:
@@ -464,7 +468,8 @@ class _SyntaxCheck:
         import multiprocessing
 
         self.paths = rels
-        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        # fork is cheap on Linux; elsewhere spawn (typeshed's BaseContext lacks .Process)
+        context: Any = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         self._recv, send = context.Pipe(duplex=False)
         self._proc = context.Process(target=_worker, args=(str(root), rels, send), daemon=True)
         self._proc.start()

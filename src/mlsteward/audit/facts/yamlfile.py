@@ -1,4 +1,4 @@
-"""Safe YAML, TOML and JSON loading for repository files: a parse error is a problem, not a crash."""
+"""YAML, TOML and JSON from repository files: a parse error is a problem, not a crash."""
 
 from __future__ import annotations
 

@@ -7,13 +7,23 @@ import re
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.rule import Hit, Outcome, rule
 
-
 _DIGITS = re.compile(r"\d+")
 
 
 def _read_everything(facts: Facts) -> None:
     """Gather every area, so that every reading problem has been met."""
-    for area in ("files", "python", "ci", "deps", "tools", "tests", "dvc", "deploy", "docs", "records"):
+    for area in (
+        "files",
+        "python",
+        "ci",
+        "deps",
+        "tools",
+        "tests",
+        "dvc",
+        "deploy",
+        "docs",
+        "records",
+    ):
         try:
             getattr(facts, area)
         except ImportError:  # an area a later version adds
@@ -32,8 +42,13 @@ def _problems(facts: Facts, *kinds: str) -> Outcome:
     return Outcome.from_hits(hits, note=f"{len(facts.files)} files indexed; none with this problem")
 
 
-@rule(code="AUD001", name="unreadable-file", title="Every source file can be read",
-      severity="low", practices=())
+@rule(
+    code="AUD001",
+    name="unreadable-file",
+    title="Every source file can be read",
+    severity="low",
+    practices=(),
+)
 def unreadable_file(facts: Facts) -> Outcome:
     """## What it finds
     Files the audit expected to read as text but could not: binary content in a source
@@ -53,8 +68,13 @@ def unreadable_file(facts: Facts) -> Outcome:
     return _problems(facts, "unreadable", "too-large")
 
 
-@rule(code="AUD002", name="syntax-error", title="Every Python file and notebook parses",
-      severity="medium", practices=())
+@rule(
+    code="AUD002",
+    name="syntax-error",
+    title="Every Python file and notebook parses",
+    severity="medium",
+    practices=(),
+)
 def syntax_error(facts: Facts) -> Outcome:
     """## What it finds
     Python modules and notebooks that do not parse (a syntax error, a notebook that is not
@@ -72,8 +92,13 @@ def syntax_error(facts: Facts) -> Outcome:
     return _problems(facts, "syntax")
 
 
-@rule(code="AUD003", name="invalid-config-file", title="Configuration files parse",
-      severity="medium", practices=())
+@rule(
+    code="AUD003",
+    name="invalid-config-file",
+    title="Configuration files parse",
+    severity="medium",
+    practices=(),
+)
 def invalid_config_file(facts: Facts) -> Outcome:
     """## What it finds
     TOML, YAML or JSON files the audit needed (pyproject.toml, CI workflows, dvc.yaml,
@@ -92,8 +117,13 @@ def invalid_config_file(facts: Facts) -> Outcome:
     return _problems(facts, "config")
 
 
-@rule(code="AUD004", name="link-out-of-root", title="Symbolic links stay inside the repository",
-      severity="low", practices=())
+@rule(
+    code="AUD004",
+    name="link-out-of-root",
+    title="Symbolic links stay inside the repository",
+    severity="low",
+    practices=(),
+)
 def link_out_of_root(facts: Facts) -> Outcome:
     """## What it finds
     Symbolic links that point outside the repository, nowhere, or in a loop. The audit never
