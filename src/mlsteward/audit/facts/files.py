@@ -105,6 +105,7 @@ class FileIndex:
     links: tuple[str, ...] = ()
     facts: Facts | None = field(default=None, repr=False)
     _text: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _anchors: dict[tuple[str, ...], str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._set = frozenset(self.files)
@@ -165,6 +166,18 @@ class FileIndex:
         return [f for f in self.files if f.startswith(prefix)]
 
     def anchor(self, *candidates: str) -> str | None:
+        """A real file to pin a repository-level finding on (SARIF needs one).
+
+        The first candidate that exists (globs allowed), else the README, pyproject.toml,
+        setup.py, or the first file of the repository; None only for an empty one.
+        Answers are cached per question.
+        """
+        key = tuple(candidates)
+        if key not in self._anchors:
+            self._anchors[key] = self._anchor(*candidates)
+        return self._anchors[key]
+
+    def _anchor(self, *candidates: str) -> str | None:
         """A real file to pin a repository-level finding on (SARIF needs one).
 
         The first candidate that exists (globs allowed), else the README, pyproject.toml,

@@ -95,7 +95,7 @@ class Module:
     def lines(self) -> list[str]:
         return self.source.splitlines()
 
-    @property
+    @cached_property
     def is_test(self) -> bool:
         return is_test_path(self.path)
 
@@ -287,16 +287,16 @@ class PythonFacts:
     def by_path(self) -> dict[str, Module]:
         return {m.path: m for m in self.modules}
 
-    @property
+    @cached_property
     def source_modules(self) -> list[Module]:
         """Modules and notebooks that are not tests."""
         return [m for m in self.modules if not m.is_test]
 
-    @property
+    @cached_property
     def test_modules(self) -> list[Module]:
         return [m for m in self.modules if m.is_test and not m.is_notebook]
 
-    @property
+    @cached_property
     def notebooks(self) -> list[Module]:
         return [m for m in self.modules if m.is_notebook]
 

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import json
 import tomllib
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlsteward.audit.facts import Facts
 
 __all__ = ["load_json", "load_toml", "load_yaml"]
+
+
+@cache
+def _loader() -> Any:
+    """The safe loader (C version when present), also reading YAML 1.1's ``=`` value tag.
+
+    Kustomize files contain a bare ``=`` (``delimiter: =``), which PyYAML resolves to the
+    ``tag:yaml.org,2002:value`` tag and its safe loader cannot construct; it is a string.
+    A subclass keeps the change out of PyYAML's own loader.
+    """
+    import yaml
+
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: Any = type("StewardSafeLoader", (base,), {})
+    loader.add_constructor("tag:yaml.org,2002:value", lambda ld, node: ld.construct_scalar(node))
+    return loader
 
 
 def load_yaml(facts: Facts, rel: str, text: str, *, multi: bool = False) -> Any:
@@ -19,7 +36,7 @@ def load_yaml(facts: Facts, rel: str, text: str, *, multi: bool = False) -> Any:
     """
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = _loader()
     try:
         if multi:
             return [d for d in yaml.load_all(text, Loader=loader) if d is not None]
