@@ -47,6 +47,8 @@ class Context:
     labels: bool | None = None
     features: bool | None = None
     users: bool | None = None
+    #: the repository trains, evaluates or serves a model (derived from the code if unset)
+    model: bool | None = None
 
 
 @dataclass(frozen=True)

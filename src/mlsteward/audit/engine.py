@@ -72,7 +72,7 @@ def _settings(root: Path, facts_problem: list[tuple[str, str]]) -> Settings:
 
 def _run(rule: Rule, facts: Facts) -> Outcome:
     if rule.applies_when:
-        missing = [c for c in rule.applies_when if not facts.context.get(c, True)]
+        missing = [c for c in rule.applies_when if not facts.condition(c)]
         if missing:
             return Outcome.not_applicable(f"context {', '.join(missing)} is false")
     try:

@@ -1,5 +1,7 @@
 """Cases for GOV rules: cards, values, risks, explanations, concerns, audit trail, audits."""
 
+from dataclasses import replace
+
 from rulecases import Case
 
 MODEL_CARD = """\
@@ -293,4 +295,27 @@ CASES = [
     ),
     Case("GOV010", "failed", {"app.py": APP}),
     Case("GOV010", "unknown", {"train.py": "x = 1\n"}),
+]
+
+# These rules concern a model's repository: the fixtures above are that, said outright
+# (the derivation of `model` from the code is pinned by the cases below).
+CASES = [
+    replace(c, context={"model": True, **c.context}) if "model" not in c.context else c
+    for c in CASES
+]
+CASES += [
+    Case(
+        "GOV001",
+        "not_applicable",
+        {"README.md": "# a web library\n", "lib.py": "import json\n"},
+        id="no-model-in-repo",
+    ),
+    Case("GOV003", "not_applicable", {"cli.py": "import argparse\n"}, id="no-model-in-repo"),
+    Case("GOV003", "failed", {"train.py": "import sklearn\n"}, id="model-derived-from-code"),
+    Case(
+        "GOV004",
+        "failed",
+        {"model.onnx": b"\x08\x01", "README.md": "# x\n"},
+        id="model-derived-from-weights",
+    ),
 ]

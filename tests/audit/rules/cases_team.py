@@ -1,5 +1,7 @@
 """Cases for TEAM rules: owners, review templates, platform, backlog, docs, decisions, objective."""
 
+from dataclasses import replace
+
 from rulecases import Case
 
 CODE = {"src": {"train.py": "x = 1\n", "features.py": "y = 2\n"}}
@@ -150,5 +152,21 @@ CASES = [
         "failed",
         {"README.md": "# churn\n```\n## Objective in a code block\n```\n"},
         id="heading-in-code-block",
+    ),
+]
+
+# TEAM007 concerns a model's repository: its fixtures say so outright.
+CASES = [
+    replace(c, context={"model": True, **c.context})
+    if c.code == "TEAM007" and "model" not in c.context
+    else c
+    for c in CASES
+]
+CASES += [
+    Case(
+        "TEAM007",
+        "not_applicable",
+        {"README.md": "# A parser\n", "p.py": "import re\n"},
+        id="no-model-in-repo",
     ),
 ]

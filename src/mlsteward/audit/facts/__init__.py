@@ -81,12 +81,36 @@ class Facts:
         process found" from unknown into failed.
         """
         ctx: Context = self.settings.context
-        said = {
-            key
-            for key in ("deployed", "personal_data", "labels", "features", "users")
-            if getattr(ctx, key) is not None
-        }
+        keys = ("deployed", "personal_data", "labels", "features", "users", "model")
+        said = {key for key in keys if getattr(ctx, key) is not None}
         return frozenset(said | self._said)
+
+    def condition(self, name: str) -> bool:
+        """Whether an applicability condition holds (unknown names hold).
+
+        ``model`` is derived from the repository when the team has not said: the code
+        imports an ML library outside tests, model files are present, or a DVC pipeline
+        or mlsteward records exist. A library or a tool is not a model's repository.
+        """
+        if name in self.context:
+            return self.context[name]
+        if name == "model":
+            said = self.settings.context.model
+            value = said if said is not None else self._has_model()
+            self.context["model"] = value
+            return value
+        return True
+
+    def _has_model(self) -> bool:
+        from mlsteward.audit.facts.mlcode import ML_LIBS
+
+        libs = (*ML_LIBS, "transformers", "onnxruntime", "onnx", "mlflow", "skops")
+        if any(m.imports_any(*libs) for m in self.python.source_modules):
+            return True
+        weights = (".pt", ".pth", ".onnx", ".joblib", ".pkl", ".h5", ".keras", ".safetensors")
+        if self.files.with_suffix(*weights, ".ckpt"):
+            return True
+        return self.dvc.present or self.records.present
 
     def set_context(self, values: dict[str, bool]) -> None:
         """Override context keys (from the command line); they count as said by the team."""

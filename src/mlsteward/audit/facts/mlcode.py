@@ -303,7 +303,8 @@ def library_users(facts: Facts, libs: Iterable[str], *, tests: bool | None = Fal
     return [
         m
         for m in facts.python.modules
-        if m.tree is not None and (tests is None or m.is_test == tests) and m.imports_any(*wanted)
+        # imports first: they cost a text scan, a tree costs a parse
+        if (tests is None or m.is_test == tests) and m.imports_any(*wanted) and m.tree is not None
     ]
 
 

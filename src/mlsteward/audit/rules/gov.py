@@ -45,7 +45,7 @@ def dated(doc: Document) -> str:
     title="A model card states the intended use and the limitations",
     severity="medium",
     practices=("seml-42",),
-    applies_when=("users",),
+    applies_when=("users", "model"),
 )
 def model_card_missing(facts: Facts) -> Outcome:
     """## What it finds
@@ -116,6 +116,7 @@ def model_card_missing(facts: Facts) -> Outcome:
     severity="low",
     practices=("seml-3", "seml-5"),
     profiles=("production",),
+    applies_when=("model",),
 )
 def datasheet_missing(facts: Facts) -> Outcome:
     """## What it finds
@@ -184,6 +185,7 @@ _VALUES = (
     severity="low",
     practices=("seml-39",),
     profiles=("production",),
+    applies_when=("model",),
 )
 def responsible_ai_values_unstated(facts: Facts) -> Outcome:
     """## What it finds
@@ -243,6 +245,7 @@ _RISK_SECTION = r"\brisks?\b|harms?|ethical considerations|safety|threat"
     severity="low",
     practices=("seml-40",),
     profiles=("production",),
+    applies_when=("model",),
 )
 def risk_assessment_missing(facts: Facts) -> Outcome:
     """## What it finds
@@ -320,7 +323,7 @@ def _returns_explanation(node: ast.AST) -> int | None:
     title="Predictions come with explanations for the people they affect",
     severity="low",
     practices=("seml-43",),
-    applies_when=("users",),
+    applies_when=("users", "model"),
 )
 def explanations_not_given(facts: Facts) -> Outcome:
     """## What it finds
@@ -399,7 +402,7 @@ _CONCERN_TITLE = rf"^\s*(name|title|about)\s*:.*({_CONCERN_WORDS})|^#\s.*({_CONC
     title="Users and staff have a safe channel to raise concerns",
     severity="low",
     practices=("seml-44",),
-    applies_when=("users",),
+    applies_when=("users", "model"),
 )
 def no_concern_channel(facts: Facts) -> Outcome:
     """## What it finds
@@ -471,6 +474,7 @@ def no_concern_channel(facts: Facts) -> Outcome:
     severity="low",
     practices=("seml-45",),
     profiles=("production",),
+    applies_when=("model",),
 )
 def no_audit_report(facts: Facts) -> Outcome:
     """## What it finds

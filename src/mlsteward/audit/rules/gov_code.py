@@ -135,7 +135,7 @@ def _trail(facts: Facts) -> dict[str, Evidence]:
     title="Models trace back to their training run, data and code",
     severity="medium",
     practices=("seml-34",),
-    applies_when=("deployed",),
+    applies_when=("deployed", "model"),
 )
 def no_audit_trail(facts: Facts) -> Outcome:
     """## What it finds
@@ -195,7 +195,7 @@ _PRIVACY_LIBS = {
     title="Fairness and privacy are checked where personal data is used",
     severity="medium",
     practices=("seml-41",),
-    applies_when=("personal_data",),
+    applies_when=("personal_data", "model"),
 )
 def fairness_privacy_unchecked(facts: Facts) -> Outcome:
     """## What it finds
@@ -309,7 +309,7 @@ _IDENTITY = re.compile(r"model|version|run_id|metadata|info")
     title="Users are told that a model makes the predictions",
     severity="low",
     practices=("seml-42",),
-    applies_when=("users",),
+    applies_when=("users", "model"),
 )
 def ml_use_not_disclosed(facts: Facts) -> Outcome:
     """## What it finds

@@ -408,6 +408,7 @@ _METRIC_WORDS = re.compile(
     title="The training objective and its metric are written down",
     severity="medium",
     practices=("seml-9",),
+    applies_when=("model",),
 )
 def training_objective_unstated(facts: Facts) -> Outcome:
     """## What it finds
