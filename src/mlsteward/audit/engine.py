@@ -174,26 +174,6 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
         if outcome.note.startswith("rule crashed"):
             errors.append(f"{rule.code}: {outcome.note}")
         reason = ignore_reason(rule.code)
-        if reason is not None:
-            if outcome.status is Status.PASSED:
-                unused.append(Suppression("config", reason, code=rule.code))
-            results.append(
-                RuleResult(
-                    rule.code,
-                    rule.name,
-                    rule.title,
-                    rule.severity,
-                    outcome.status,
-                    outcome.score,
-                    rule.practices,
-                    outcome.evidence,
-                    outcome.note,
-                    reason,
-                )
-            )
-            continue
-        rule_findings = _findings(rule, outcome, facts)
-        findings.extend(rule_findings)
         results.append(
             RuleResult(
                 rule.code,
@@ -205,8 +185,13 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
                 rule.practices,
                 outcome.evidence,
                 outcome.note,
+                reason,
             )
         )
+        if reason is None:
+            findings.extend(_findings(rule, outcome, facts))
+        elif outcome.status is Status.PASSED:  # an ignore of a rule that holds: unused
+            unused.append(Suppression("config", reason, code=rule.code))
 
     inline = inline_ignores(facts.python) if "python" in facts.__dict__ else {}
     unused += apply_suppressions(findings, inline, cfg.per_path_ignores)
