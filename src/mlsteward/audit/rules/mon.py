@@ -86,6 +86,22 @@ METRICS_LIBS = {
 }
 
 
+def judged(
+    evidence: list[Evidence],
+    notebooks: list[Evidence],
+    *,
+    only_notebooks: str,
+    missing: str,
+    where: str | None,
+) -> Outcome:
+    """Passed on evidence from code or CI; half when only a notebook does it; else failed."""
+    if evidence:
+        return Outcome.passed(*evidence[:3])
+    if notebooks:
+        return Outcome.partial(0.5, Hit(only_notebooks, notebooks[0].path), evidence=notebooks[:2])
+    return Outcome.failed(Hit(missing, where))
+
+
 @rule(
     code="MON001",
     name="serving-metrics-missing",
@@ -403,22 +419,12 @@ def no_drift_check(facts: Facts) -> Outcome:
         if cmd is not None and _ML_DRIFT_COMMAND.search(cmd.text.lower()):
             evidence.insert(0, job.evidence("drift"))
             break
-    if evidence:
-        return Outcome.passed(*evidence[:3])
-    if notebooks:
-        return Outcome.partial(
-            0.5,
-            Hit(
-                "drift is only checked in a notebook; run the check on served data regularly",
-                notebooks[0].path,
-            ),
-            evidence=notebooks[:2],
-        )
-    return Outcome.failed(
-        Hit(
-            "nothing compares served data with the training data (drift, skew)",
-            serving_anchor(facts),
-        )
+    return judged(
+        evidence,
+        notebooks,
+        only_notebooks="drift is only checked in a notebook; check served data on a schedule",
+        missing="nothing compares served data with the training data (drift, skew)",
+        where=serving_anchor(facts),
     )
 
 

@@ -20,6 +20,7 @@ from mlsteward.audit.rules.mon import (
     ci_running,
     first_import,
     import_line,
+    judged,
     serving_anchor,
     sources,
 )
@@ -333,22 +334,12 @@ def prediction_quality_unmonitored(facts: Facts) -> Outcome:
         evidence.append(item)
         if (ci := ci_running(facts, m.path)) is not None:
             evidence.insert(0, ci)
-    if evidence:
-        return Outcome.passed(*evidence[:3])
-    if notebooks:
-        return Outcome.partial(
-            0.5,
-            Hit(
-                "served predictions are only scored in a notebook; run it as a job",
-                notebooks[0].path,
-            ),
-            evidence=notebooks[:2],
-        )
-    return Outcome.failed(
-        Hit(
-            "nothing scores served predictions against the labels that arrive later",
-            serving_anchor(facts),
-        )
+    return judged(
+        evidence,
+        notebooks,
+        only_notebooks="served predictions are only scored in a notebook; run it as a job",
+        missing="nothing scores served predictions against the labels that arrive later",
+        where=serving_anchor(facts),
     )
 
 
