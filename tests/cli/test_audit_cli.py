@@ -156,3 +156,13 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["schema_version"] == "1.0"
+
+
+def test_catalog_json_names_the_rules_behind_each_practice(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["catalog", "--format", "json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert len(rows) == 96
+    assert "SML014" in rows["smell-14"]["rules"]
+    assert all(isinstance(r["rules"], list) for r in rows.values())

@@ -35,7 +35,14 @@ def list_(
 
     practices = load_catalog().select(catalog, category)
     if fmt == "json":
-        typer.echo(json.dumps([p.__dict__ for p in practices], indent=2, default=list))
+        from mlsteward.audit.registry import all_rules
+
+        evidenced_by: dict[str, list[str]] = {}
+        for r in all_rules().values():
+            for pid in r.practices:
+                evidenced_by.setdefault(pid, []).append(r.code)
+        rows = [{**p.__dict__, "rules": evidenced_by.get(p.id, [])} for p in practices]
+        typer.echo(json.dumps(rows, indent=2, default=list))
         return
     for p in practices:
         diff = f" [{p.difficulty}]" if p.difficulty else ""
