@@ -1,8 +1,4 @@
-"""CI facts (facts/ci.py): every provider's jobs, triggers, commands, kinds and strength.
-
-Tests marked ``xfail(strict=True)`` pin known gaps of the parser, reported to its owner;
-each passes (and so fails the suite, to be unmarked) once the parser is fixed.
-"""
+"""CI facts (facts/ci.py): every provider's jobs, triggers, commands, kinds and strength."""
 
 from __future__ import annotations
 
@@ -122,12 +118,6 @@ def test_github_yaml_workflows_and_non_dict_jobs_are_skipped(tmp_path: Path) -> 
     assert job(facts, "b").kinds == {"lint"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py: a step with continue-on-error cannot fail the job, "
-    "but the job still counts as enforcing it (_github reads only job-level "
-    "continue-on-error)",
-)
 def test_github_step_level_continue_on_error_does_not_gate(tmp_path: Path) -> None:
     facts = ci(
         tmp_path,
@@ -139,11 +129,6 @@ def test_github_step_level_continue_on_error_does_not_gate(tmp_path: Path) -> No
     assert facts.strength("test") is not Strength.ENFORCED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py: `on: workflow_run` (runs after another workflow) "
-    "is not mapped to any trigger, so such jobs look manual (PRESENT)",
-)
 def test_github_workflow_run_is_automatic(tmp_path: Path) -> None:
     facts = ci(
         tmp_path,
@@ -152,13 +137,10 @@ def test_github_workflow_run_is_automatic(tmp_path: Path) -> None:
             "  e:\n    steps: [{run: python evaluate.py}]\n"
         ),
     )
-    assert job(facts, "e").strength >= Strength.AUTOMATED
+    assert job(facts, "e").triggers == {"call"}
+    assert job(facts, "e").strength is Strength.AUTOMATED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py _Lines.of: an identical command in a second job points at the first job's line",
-)
 def test_identical_commands_point_at_their_own_job(tmp_path: Path) -> None:
     facts = ci(
         tmp_path,
@@ -234,29 +216,15 @@ def test_gitlab_workflow_rules_apply_to_every_job(tmp_path: Path) -> None:
     assert job(ci(tmp_path, {".gitlab-ci.yml": text}), "test").strength is Strength.ENFORCED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py _gitlab_triggers: every job gets `push`, even one limited to `only: [schedules]`",
-)
 def test_gitlab_schedule_only_job_does_not_run_on_push(tmp_path: Path) -> None:
     assert "push" not in job(ci(tmp_path, {".gitlab-ci.yml": GITLAB}), "nightly").triggers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py _gitlab: `extends:` is not followed, so a job whose "
-    "script comes from a hidden template job has no commands",
-)
 def test_gitlab_extends_brings_the_template_script(tmp_path: Path) -> None:
     text = ".py:\n  script: [pytest -q]\ntest:\n  extends: .py\n"
     assert "test" in job(ci(tmp_path, {".gitlab-ci.yml": text}), "test").kinds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py: `include: template: Jobs/SAST.gitlab-ci.yml` "
-    "(GitLab's own SAST/dependency/secret scanning) is not seen as security",
-)
 def test_gitlab_security_templates(tmp_path: Path) -> None:
     text = "include:\n  - template: Jobs/SAST.gitlab-ci.yml\ntest:\n  script: [pytest]\n"
     assert ci(tmp_path, {".gitlab-ci.yml": text}).jobs_that("security")
@@ -313,11 +281,6 @@ def test_azure_single_job_pipeline_defaults_to_push_and_pr(tmp_path: Path) -> No
     assert facts.jobs[0].strength is Strength.ENFORCED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py gather: Azure Pipelines files outside the root and "
-    ".azure-pipelines/ (e.g. microsoft/nni's pipelines/fast-test.yml) are not read",
-)
 def test_azure_pipelines_in_other_folders(tmp_path: Path) -> None:
     facts = ci(
         tmp_path, {"pipelines": {"fast-test.yml": "trigger: [main]\nsteps:\n  - script: pytest\n"}}
@@ -351,11 +314,6 @@ def test_travis(tmp_path: Path) -> None:
     assert build.strength is Strength.ENFORCED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py _travis: scripts under `jobs: include:` (build "
-    "stages and matrix entries) are not read",
-)
 def test_travis_jobs_include(tmp_path: Path) -> None:
     text = "jobs:\n  include:\n    - stage: lint\n      script: flake8 .\n"
     assert ci(tmp_path, {".travis.yml": text}).jobs_that("lint")
@@ -429,35 +387,296 @@ def test_no_ci(tmp_path: Path) -> None:
         ("pytest --benchmark-only", {"test", "benchmark"}),
         ("mkdocs build --strict", {"docs"}),
         ("echo hello", set()),
+        ("pip install pytest mypy black", set()),
+        ("python -m pip install -U tox && tox -e lint", set()),
+        ("uv pip install -e . && uv run pytest", {"test"}),
+        ("helm upgrade --install model ./chart", {"deploy"}),
+        ("pytest  # then check drift", {"test"}),
+        ("echo 'no # comment here: drift'", {"drift"}),
+        ("tox", {"test"}),
+        ("tox -e py311,lint", {"test"}),
+        ("tox -e docs", set()),
+        ("tox -e unit-tests", {"test"}),
+        ("tox -e ${{ matrix.env }}", {"test"}),
+        ("tox -- -m 'not slow'", {"test"}),
+        ("nox -s lint", set()),
+        ("nox -s tests-3.12", {"test"}),
+        ("basedpyright src", {"typecheck"}),
+        ("pyflakes . && autopep8 --diff -r .", {"lint", "format"}),
+        ("uses: ossf/scorecard-action@v2", {"security"}),
+        ("dvc plots diff --targets loss.csv", {"evaluate"}),
+        ("ruff check . \\\n  --select S", {"lint"}),
     ],
 )
 def test_classify(command: str, kinds: set[str]) -> None:
     assert classify(command) == kinds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py classify: shell comments count, so `# drift ...` "
-    "in a comment makes a job a drift check (seen in feast-dev/feast)",
-)
 def test_classify_ignores_comments() -> None:
     assert "drift" not in classify("# createdAt changes every run, so ignore drift here\nmake test")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.py classify: any `tox` counts as tests, also "
-    "`tox -e lint`, whose env may run only a linter",
-)
 def test_classify_tox_lint_env_is_not_tests() -> None:
     assert "test" not in classify("tox -e lint")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ci.KINDS lacks `dvc exp diff` / `dvc plots diff` "
-    "(evaluate) and dependency-review-action / scorecard (security)",
-)
 def test_classify_missing_patterns() -> None:
     assert "evaluate" in classify("dvc exp diff main --md")
     assert "security" in classify("uses: actions/dependency-review-action@v4")
+
+
+# -- allowed failures are per command --------------------------------------------------------------
+
+
+def test_step_level_continue_on_error_weakens_only_that_command(tmp_path: Path) -> None:
+    facts = ci(
+        tmp_path,
+        workflow(
+            "on: pull_request\njobs:\n  t:\n    steps:\n      - run: ruff check .\n"
+            "      - run: mypy src\n        continue-on-error: true\n"
+            "      - run: pytest -m slow\n        continue-on-error: true\n"
+            "      - run: pytest\n"
+        ),
+    )
+    t = job(facts, "t")
+    assert not t.allow_failure
+    assert t.strength is Strength.ENFORCED  # ruff and pytest can fail it
+    assert [c.allow_failure for c in t.commands] == [False, True, True, False]
+    assert t.strength_for("typecheck") is Strength.AUTOMATED
+    assert facts.strength("lint") is Strength.ENFORCED
+    # the command that gates wins over the one allowed to fail
+    assert t.command_for("test") == t.commands[3]
+    ev = facts.evidence("typecheck")
+    assert ev is not None
+    assert ev.strength is Strength.AUTOMATED
+    assert (ev.line, "mypy src" in ev.text) == (6, True)
+
+
+def test_job_level_continue_on_error_marks_every_command(tmp_path: Path) -> None:
+    facts = ci(
+        tmp_path,
+        workflow(
+            "on: pull_request\njobs:\n  t:\n    continue-on-error: true\n    steps: [{run: x}]\n"
+        ),
+    )
+    assert job(facts, "t").commands[0].allow_failure
+    assert job(facts, "t").strength is Strength.AUTOMATED
+
+
+# -- lines ---------------------------------------------------------------------------------------
+
+
+def test_job_line_is_the_key_under_jobs(tmp_path: Path) -> None:
+    text = (
+        "on:\n  workflow_call:\n    inputs:\n      test:\n        type: string\njobs:\n"
+        "  build:\n    steps:\n      - run: make\n  test:\n    steps:\n      - run: pytest\n"
+    )
+    test = job(ci(tmp_path, workflow(text)), "test")
+    assert test.line == 10
+    assert test.commands[0].line == 12
+
+
+def test_evidence_quotes_the_matching_line_of_a_script(tmp_path: Path) -> None:
+    text = (
+        "on: push\njobs:\n  a:\n    steps:\n      - run: |\n"
+        "          # pytest comes later\n          pip install pytest\n          pytest -q\n"
+    )
+    ev = ci(tmp_path, workflow(text)).evidence("test")
+    assert ev is not None
+    assert "`pytest -q`" in ev.text
+    assert ev.line == 8
+
+
+def test_jenkins_script_line_is_its_first_code_line(tmp_path: Path) -> None:
+    text = "pipeline {\n  stages {\n    stage('t') { steps { sh '''\n      pytest\n    ''' } }\n"
+    facts = ci(tmp_path, {"Jenkinsfile": text + "  }\n}\n"})
+    ev = facts.evidence("test")
+    assert ev is not None
+    assert ev.line == 4
+
+
+# -- running(pattern) ------------------------------------------------------------------------------
+
+
+def test_running_matches_commands_but_not_comments(tmp_path: Path) -> None:
+    text = (
+        "on: pull_request\njobs:\n  a:\n    steps:\n      - run: |\n          # dvc pull\n"
+        "          echo hi\n  b:\n    steps:\n      - run: dvc pull\n"
+        "        continue-on-error: true\n"
+        "      - run: |\n          set -e\n          dvc pull -r origin\n"
+    )
+    facts = ci(tmp_path, workflow(text))
+    found = facts.running(r"\bdvc\s+pull\b")
+    assert [(j.name, c.line) for j, c in found] == [("b", 10), ("b", 13)]
+    ev = facts.evidence_running(r"\bdvc\s+pull\b", "runs DVC")
+    assert ev is not None
+    assert ev.text == "github job 'b' runs DVC (pull_request): `dvc pull -r origin`"
+    assert (ev.strength, ev.line) == (Strength.ENFORCED, 14)
+    assert facts.evidence_running(r"\bdvc\s+push\b", "pushes") is None
+
+
+# -- GitLab: rules, extends, includes, scanners ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("", {"push"}),
+        ("  only: [main]\n", {"push"}),
+        ("  only: [merge_requests, tags]\n", {"pull_request", "tag"}),
+        ("  only: {refs: [schedules]}\n", {"schedule"}),
+        ("  except: [tags, schedules]\n", {"push"}),
+        ("  rules:\n    - if: $CI_PIPELINE_SOURCE == 'schedule'\n", {"schedule"}),
+        ("  rules:\n    - if: $CI_PIPELINE_SOURCE =~ /^(push|web)$/\n", {"push", "manual"}),
+        ("  rules:\n    - if: $CI_MERGE_REQUEST_IID\n", {"pull_request"}),
+        ("  rules:\n    - if: $CI_PIPELINE_SOURCE != 'schedule'\n", {"push"}),
+        ("  rules:\n    - if: $RUN_IT\n    - when: manual\n", {"push", "manual"}),
+        (
+            "  rules:\n    - if: $CI_COMMIT_TAG\n      when: never\n    - changes: [src/*]\n",
+            {"push"},
+        ),
+        (
+            "  rules:\n    - if: $CI_COMMIT_BRANCH == 'main'"
+            " && $CI_PIPELINE_SOURCE == 'schedule'\n",
+            {"schedule"},
+        ),
+    ],
+)
+def test_gitlab_triggers(tmp_path: Path, spec: str, expected: set[str]) -> None:
+    facts = ci(tmp_path, {".gitlab-ci.yml": f"t:\n  script: [pytest]\n{spec}"})
+    assert job(facts, "t").triggers == expected
+
+
+def test_gitlab_extends_merges_templates_in_order(tmp_path: Path) -> None:
+    text = (
+        "default:\n  before_script: [pip install -e .]\n"
+        ".base:\n  before_script: [uv sync]\n  rules:\n"
+        "    - if: $CI_PIPELINE_SOURCE == 'merge_request_event'\n"
+        ".py:\n  extends: .base\n  script: [pytest -q]\n"
+        ".loop:\n  extends: .loop\n"
+        "test:\n  extends: [.py, .loop]\n  allow_failure: false\n"
+        "lint:\n  extends: .py\n  script: [ruff check .]\n"
+    )
+    facts = ci(tmp_path, {".gitlab-ci.yml": text})
+    test = job(facts, "test")
+    assert [c.text for c in test.commands] == ["uv sync", "pytest -q"]  # replaces default's
+    assert [c.line for c in test.commands] == [4, 9]  # where the template says them
+    assert test.triggers == {"pull_request"}
+    assert test.strength is Strength.ENFORCED
+    lint = job(facts, "lint")
+    assert [c.text for c in lint.commands] == ["uv sync", "ruff check ."]
+    assert lint.commands[1].line == 17
+
+
+def test_gitlab_local_includes_are_read(tmp_path: Path) -> None:
+    facts = ci(
+        tmp_path,
+        {
+            ".gitlab-ci.yml": "include:\n  - local: /ci/templates.yml\n  - local: ci/jobs/*.yml\n"
+            "test:\n  extends: .tests\n",
+            "ci": {
+                "templates.yml": ".tests:\n  script: [pytest]\n",
+                "jobs": {"lint.yml": "lint:\n  script: [ruff check .]\n"},
+            },
+        },
+    )
+    assert facts.files == [".gitlab-ci.yml", "ci/jobs/lint.yml", "ci/templates.yml"]
+    test, lint = job(facts, "test"), job(facts, "lint")
+    assert (test.kinds, test.commands[0].line) == ({"test"}, None)  # the script is elsewhere
+    assert (lint.path, lint.kinds, lint.commands[0].line) == ("ci/jobs/lint.yml", {"lint"}, 2)
+    assert facts.providers == {"gitlab"}
+
+
+def test_gitlab_scanners_and_their_overrides(tmp_path: Path) -> None:
+    text = (
+        "include:\n  - template: Jobs/SAST.gitlab-ci.yml\n"
+        "  - template: Security/Secret-Detection.gitlab-ci.yml\n"
+        "  - component: $CI_SERVER_FQDN/components/dependency-scanning/main@1\n"
+        "workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == 'merge_request_event'\n"
+        "secret_detection:\n  allow_failure: false\n"
+    )
+    facts = ci(tmp_path, {".gitlab-ci.yml": text})
+    names = {j.name: j for j in facts.jobs_that("security")}
+    assert set(names) == {"sast", "secret_detection", "dependency_scanning"}
+    assert names["sast"].strength is Strength.AUTOMATED  # may fail without failing the MR
+    assert names["sast"].commands[0].line == 2
+    assert names["secret_detection"].strength is Strength.ENFORCED
+    assert facts.strength("security") is Strength.ENFORCED
+
+
+# -- Azure: anywhere, with templates ---------------------------------------------------------------
+
+
+def test_azure_templates_are_followed_and_not_pipelines(tmp_path: Path) -> None:
+    facts = ci(
+        tmp_path,
+        {
+            "pipelines": {
+                "ci.yml": "pr: [main]\nstages:\n  - stage: check\n    jobs:\n"
+                "      - job: unit\n        pool: {vmImage: ubuntu-latest}\n        steps:\n"
+                "          - template: templates/install.yml\n"
+                "          - script: python -m pytest\n            continueOnError: true\n"
+                "      - template: templates/lint-job.yml\n",
+                "templates": {
+                    "install.yml": "steps:\n  - script: pip install -e .\n  - bash: mypy src\n",
+                    "lint-job.yml": "jobs:\n  - job: lint\n"
+                    "    steps:\n      - script: ruff check .\n",
+                },
+            },
+            "build": {
+                "release.yml": "extends:\n  template: /pipelines/templates/lint-job.yml\n"
+                "trigger: {tags: {include: ['v*']}}\npr: none\n"
+            },
+        },
+    )
+    assert facts.files == ["build/release.yml", "pipelines/ci.yml"]
+    assert facts.providers == {"azure"}
+    unit = next(j for j in facts.jobs if j.name == "unit" and j.path == "pipelines/ci.yml")
+    assert [c.text for c in unit.commands] == ["pip install -e .", "mypy src", "python -m pytest"]
+    assert [c.line for c in unit.commands] == [8, 8, 9]
+    assert unit.line == 5
+    assert unit.strength_for("typecheck") is Strength.ENFORCED
+    assert unit.strength_for("test") is Strength.AUTOMATED  # continueOnError
+    lint = [j for j in facts.jobs if j.name == "lint"]
+    assert [(j.path, j.line, j.kinds) for j in lint] == [
+        ("build/release.yml", 2, {"lint"}),
+        ("pipelines/ci.yml", 11, {"lint"}),
+    ]
+
+
+def test_yaml_that_only_looks_like_a_pipeline_is_not_azure(tmp_path: Path) -> None:
+    facts = ci(
+        tmp_path,
+        {
+            "cloudbuild.yaml": "steps:\n  - name: gcr.io/cloud-builders/docker\n"
+            "    args: [build]\n",
+            "compose.yml": "services:\n  app:\n    image: x\n",
+            ".github": {
+                "fork_workflows": {"x.yml": "on: push\njobs:\n  a:\n    steps: [{run: x}]\n"}
+            },
+            "tests": {"fixtures": {"azure.yml": "trigger: [main]\nsteps:\n  - script: pytest\n"}},
+            "ci": {"steps.yml": "parameters: []\nsteps:\n  - script: pytest\n"},
+        },
+    )
+    assert facts.files == []
+    assert facts.other_files == ["cloudbuild.yaml"]
+
+
+# -- Travis -------------------------------------------------------------------------------------
+
+
+def test_travis_include_entries_inherit_the_phases(tmp_path: Path) -> None:
+    text = (
+        "install: pip install -e .\nscript: pytest\njobs:\n  include:\n"
+        "    - stage: lint\n      script: flake8 .\n"
+        "    - name: docs\n      install: pip install mkdocs\n      script: mkdocs build\n"
+        "  allow_failures:\n    - name: docs\n"
+    )
+    facts = ci(tmp_path, {".travis.yml": text})
+    assert [j.name for j in facts.jobs] == ["build", "lint", "docs"]
+    lint, docs = job(facts, "lint"), job(facts, "docs")
+    assert [c.text for c in lint.commands] == ["pip install -e .", "flake8 ."]
+    assert lint.line == 5
+    assert lint.strength is Strength.ENFORCED
+    assert docs.allow_failure
+    assert docs.strength is Strength.AUTOMATED

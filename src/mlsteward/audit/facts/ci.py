@@ -1,39 +1,62 @@
 """CI definitions, parsed: which jobs run tests, linters, type checks, training..., and when.
 
 Providers read: GitHub Actions, GitLab CI, Azure Pipelines, CircleCI, Jenkins
-(declarative or scripted, by pattern), Travis CI and Bitbucket Pipelines. Each job
-becomes a `Job` with its triggers (push, pull_request, schedule, manual, tag, release) and
-its commands; `Job.kinds` classifies what the commands do (see `KINDS`).
+(declarative or scripted, by pattern), Travis CI and Bitbucket Pipelines (the readers are
+in `mlsteward.audit.facts.ci_providers`). Each job becomes a `Job` with its triggers
+(push, pull_request, schedule, manual, tag, release, call) and its commands;
+`classify` tells what a command does (see `KINDS`).
 
-How strong CI evidence is: a job that runs on pull (merge) requests, and is not allowed
-to fail, gates the merge: *enforced*. One that runs on push or on a schedule is
-*automated*. Whether a check is marked "required" in the host's branch protection is not
-in the repository, so *enforced* means "runs on every pull request and can fail it".
+How strong CI evidence is: a job that runs on pull (merge) requests, and whose command is
+not allowed to fail, gates the merge: *enforced*. One that runs on push, on a schedule or
+after another workflow is *automated*. Whether a check is marked "required" in the host's
+branch protection is not in the repository, so *enforced* means "runs on every pull
+request and can fail it". Allowed failures are per command (a GitHub step with
+``continue-on-error``), so strength is too: `Job.strength_of`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from mlsteward.audit.facts.yamlfile import load_yaml
 from mlsteward.audit.rule import Evidence, Strength
 
 if TYPE_CHECKING:
     from mlsteward.audit.facts import Facts
 
-__all__ = ["KINDS", "CIFacts", "Command", "Job", "classify", "gather"]
+__all__ = [
+    "KINDS",
+    "OTHER_CI_DIRS",
+    "OTHER_CI_FILES",
+    "TRIGGERS",
+    "CIFacts",
+    "Command",
+    "Job",
+    "classify",
+    "code_lines",
+    "executed",
+    "gather",
+]
 
-#: what a command does -> patterns over the lower-cased command text
+#: a tox or nox call that selects environments (sessions, labels, factors)
+_SELECT = r"(?:-e|--env|-s|--sessions?|-m|--labels?|-f|--factors?|-t|--tags)"
+#: the runner's own arguments: up to the end of the command, or `--` (the rest is pytest's)
+_ARGS = r"(?:(?!\s--\s)[^;&|])*"
+
+#: what a command does -> patterns over one lower-cased line of it (see `classify`)
 KINDS: dict[str, tuple[str, ...]] = {
     "test": (
         r"\bpytest\b",
         r"\bpy\.test\b",
         r"-m\s+unittest\b",
-        r"\btox\b",
-        r"\bnox\b",
+        # tox / nox run tests when no environment is selected, or when one of those
+        # selected is a Python version (py311), has "test" in its name, or is a variable
+        rf"\b[tn]ox\b(?!{_ARGS}\s{_SELECT}(?![\w-]))",
+        rf"\b[tn]ox\b{_ARGS}\s{_SELECT}(?:=|\s+)?[\"']?(?:[^\s,]*,)*"
+        r"(?:(?:py|pypy)(?:\d|\b)|[^\s,]*test|\$|\{\{)",
         r"\bmake\s+(test|check)\b",
         r"\bhatch\s+(test|run\s+test)",
         r"\bcoverage\s+run\b",
@@ -41,9 +64,11 @@ KINDS: dict[str, tuple[str, ...]] = {
         r"\bjust\s+test\b",
     ),
     "lint": (
-        r"\bruff\b(?!\s+format)",
+        r"\bruff\b(?!\s+format)(?!-format)",
         r"\bflake8\b",
         r"\bpylint\b",
+        r"\bpyflakes\b",
+        r"\bpylama\b",
         r"\bpre-commit\s+run\b",
         r"pre-commit/action",
         r"\bpycodestyle\b",
@@ -51,8 +76,21 @@ KINDS: dict[str, tuple[str, ...]] = {
         r"ruff-action",
         r"\bprospector\b",
     ),
-    "format": (r"\bblack\b", r"\bruff\s+format\b", r"\bisort\b", r"\byapf\b"),
-    "typecheck": (r"\bmypy\b", r"\bpyright\b", r"\bpytype\b", r"\bty\s+check\b"),
+    "format": (
+        r"\bblack\b",
+        r"\bruff\s+format\b",
+        r"\bruff-format\b",
+        r"\bisort\b",
+        r"\byapf\b",
+        r"\bautopep8\b",
+    ),
+    "typecheck": (
+        r"\bmypy\b",
+        r"\b(?:based)?pyright\b",
+        r"\bpytype\b",
+        r"\bpyre\s+check\b",
+        r"\bty\s+check\b",
+    ),
     "security": (
         r"\bbandit\b",
         r"\bpip-audit\b",
@@ -62,8 +100,16 @@ KINDS: dict[str, tuple[str, ...]] = {
         r"\btrivy\b",
         r"\bsemgrep\b",
         r"\bgitleaks\b",
+        r"\bdetect-secrets\b",
         r"\btrufflehog\b",
         r"\bsnyk\b",
+        r"dependency-review-action",
+        r"ossf/scorecard-action",
+        r"\bosv-scanner\b",
+        # GitLab's scanners, switched on by an include (templates or CI/CD components)
+        r"\b(?:sast|dependency-scanning|secret-detection|container-scanning|dast)"
+        r"(?:\.latest)?\.gitlab-ci\.yml",
+        r"/components/(?:sast|dependency-scanning|secret-detection|container-scanning|dast)/",
     ),
     "train": (
         r"\btrain[a-z_]*\.py\b",
@@ -77,6 +123,7 @@ KINDS: dict[str, tuple[str, ...]] = {
         r"\beval[a-z_]*\.py\b",
         r"\bevaluat",
         r"\bdvc\s+metrics\b",
+        r"\bdvc\s+(exp|plots)\s+diff\b",
         r"\bsteward\s+gate\b",
         r"\bvalidate_model\b",
         r"\bcml\b",
@@ -110,22 +157,131 @@ KINDS: dict[str, tuple[str, ...]] = {
 _COMPILED = {kind: re.compile("|".join(pats)) for kind, pats in KINDS.items()}
 
 TRIGGERS = ("push", "pull_request", "schedule", "manual", "tag", "release", "call")
+#: triggers that start a job without a person: a change, a clock or another pipeline
+_AUTOMATIC = frozenset({"push", "schedule", "pull_request", "tag", "release", "call"})
+
+#: CI systems this module does not parse (files at the root; folders): their presence is CI
+OTHER_CI_FILES = (
+    *("appveyor.yml", ".appveyor.yml", ".drone.yml", ".woodpecker.yml", "cloudbuild.yaml"),
+    *("cloudbuild.yml", "buildspec.yml", "bitrise.yml", ".cirrus.yml", "codefresh.yml"),
+    *("wercker.yml", ".buildkite/pipeline.yml", ".buildkite/pipeline.yaml"),
+    ".semaphore/semaphore.yml",
+)
+OTHER_CI_DIRS = (".woodpecker", ".tekton")
+
+# a package manager installing something: the tools it names are installed, not run
+# (`pip install pytest tox` runs no tests; `helm install` deploys, so it is not listed)
+_INSTALL = re.compile(
+    r"\b(?:pip3?|pipx|conda|mamba|micromamba|uv(?:\s+pip|\s+tool)?|poetry|pdm|pixi|"
+    r"apt(?:-get)?|yum|dnf|apk|brew|choco|npm|yarn|pnpm)\s+(?:-\S+\s+)*(?:install|add)\b"
+)
 
 
-def classify(text: str) -> frozenset[str]:
-    """What a command (or action reference) does, by pattern."""
-    low = text.lower()
+def code_lines(text: str) -> list[tuple[int, str]]:
+    """The lines of a script that run something, with their index in ``text``.
+
+    Comment lines, blank lines and trailing shell comments go; a line continued with a
+    backslash is joined to the next (under the first one's index).
+    """
+    out: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for i, raw in enumerate(text.splitlines()):
+        line = raw.strip()
+        if pending is not None:
+            at, before = pending
+            line, pending = f"{before} {line}", None
+        elif line.startswith("#"):
+            continue  # a comment ends at its line, backslash or not
+        else:
+            at = i
+        if line.endswith("\\"):
+            pending = (at, line[:-1].rstrip())
+            continue
+        if not line:
+            continue
+        out.append((at, _uncommented(line) if "#" in line else line))
+    if pending is not None:
+        out.append(pending)
+    return out
+
+
+def _uncommented(line: str) -> str:
+    """``line`` without a trailing shell comment (a ``#`` after a blank, outside quotes)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and i and line[i - 1] in " \t":
+            return line[:i].rstrip()
+    return line
+
+
+def _without_installs(line: str) -> str:
+    """``line`` without the commands that install packages (``pip install x && x``: ``x``)."""
+    if "install" not in line and " add " not in line:
+        return line
+    return " ; ".join(p for p in re.split(r"&&|\|\||;", line) if not _INSTALL.search(p))
+
+
+@lru_cache(maxsize=4096)
+def executed(text: str) -> str:
+    """What of a script runs something: its code lines (`code_lines`) without package
+    installs, which name tools they do not run."""
+    return "\n".join(_without_installs(line) for _, line in code_lines(text))
+
+
+@lru_cache(maxsize=8192)
+def _line_kinds(line: str) -> frozenset[str]:
+    low = _without_installs(line.lower())
     return frozenset(kind for kind, rx in _COMPILED.items() if rx.search(low))
+
+
+@lru_cache(maxsize=4096)
+def classify(text: str) -> frozenset[str]:
+    """What a command (or action reference) does, by pattern.
+
+    Shell comments, and package installs (``pip install pytest``), do not count.
+    """
+    out: set[str] = set()
+    for _, line in code_lines(text):
+        out |= _line_kinds(line)
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
 class Command:
+    """One step of a job: a script (maybe several lines), an action reference, a task.
+
+    Attributes:
+        text: the command as written (``uses: owner/action@v1`` for actions).
+        line: the line of its first line in the job's file, when found.
+        allow_failure: the step may fail without failing the job (``continue-on-error``).
+    """
+
     text: str
     line: int | None = None
+    allow_failure: bool = False
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return classify(self.text)
+
+    def find(self, match: Callable[[str], object]) -> tuple[int, str] | None:
+        """The first code line (offset from the first line, text) that ``match``es."""
+        first = next((i for i, ln in enumerate(self.text.splitlines()) if ln.strip()), 0)
+        return next(((i - first, ln) for i, ln in code_lines(self.text) if match(ln)), None)
 
 
 @dataclass
 class Job:
+    """A CI job: where it is defined, what starts it, what it runs.
+
+    ``allow_failure`` is the job's own (``continue-on-error`` on the job, GitLab's
+    ``allow_failure``); its commands then carry it too.
+    """
+
     provider: str
     path: str
     name: str
@@ -138,63 +294,101 @@ class Job:
     def kinds(self) -> frozenset[str]:
         out: set[str] = set()
         for c in self.commands:
-            out |= classify(c.text)
+            out |= c.kinds
         return frozenset(out)
 
     def command_for(self, kind: str) -> Command | None:
-        rx = _COMPILED[kind]
-        return next((c for c in self.commands if rx.search(c.text.lower())), None)
+        """The command that runs ``kind``; one that can fail the job before one that cannot."""
+        found = [c for c in self.commands if kind in c.kinds]
+        return max(found, key=self.strength_of) if found else None
 
-    @property
-    def strength(self) -> Strength:
-        if "pull_request" in self.triggers and not self.allow_failure:
+    def strength_of(self, command: Command | None = None) -> Strength:
+        """How strong this job is as evidence for ``command`` (None: for the job as a whole,
+        which can fail unless every command is allowed to fail)."""
+        if command is not None:
+            soft = command.allow_failure
+        else:
+            soft = bool(self.commands) and all(c.allow_failure for c in self.commands)
+        if "pull_request" in self.triggers and not (soft or self.allow_failure):
             return Strength.ENFORCED
-        if self.triggers & {"push", "schedule", "pull_request", "tag", "release", "call"}:
+        if self.triggers & _AUTOMATIC:
             return Strength.AUTOMATED
         return Strength.PRESENT
 
-    def evidence(self, kind: str) -> Evidence:
+    @property
+    def strength(self) -> Strength:
+        return self.strength_of()
+
+    def strength_for(self, kind: str) -> Strength:
+        """The strength of this job's evidence that it runs ``kind``."""
         cmd = self.command_for(kind)
+        return self.strength_of(cmd) if cmd is not None else self.strength
+
+    def evidence(self, kind: str) -> Evidence:
+        return self.cite(self.command_for(kind), f"runs {kind}", lambda ln: kind in classify(ln))
+
+    def cite(
+        self, command: Command | None, does: str, match: Callable[[str], object] | None = None
+    ) -> Evidence:
+        """Evidence that this job ``does`` something, quoting the line of ``command`` that
+        ``match``es (its first code line without ``match``)."""
         when = ", ".join(sorted(self.triggers)) or "no trigger"
-        text = f"{self.provider} job '{self.name}' runs {kind} ({when})"
-        line = (cmd.line if cmd else None) or self.line
-        if cmd is not None:
-            # quote the line of a multi-line script that matched, not its first line
-            rx = _COMPILED[kind]
-            lines = cmd.text.splitlines() or [cmd.text]
-            at = next((i for i, ln in enumerate(lines) if rx.search(ln.lower())), 0)
-            text += f": `{lines[at].strip()[:80]}`"
-            if cmd.line is not None:  # script lines follow the first one in the file
-                line = cmd.line + at
-        return Evidence(text, self.strength, self.path, line)
+        text = f"{self.provider} job '{self.name}' {does} ({when})"
+        if command is None:
+            return Evidence(text, self.strength, self.path, self.line)
+        found = command.find(match or bool) or command.find(bool) or (0, command.text.strip())
+        text += f": `{found[1].strip()[:80]}`"
+        # script lines follow the first one in the file
+        line = command.line + found[0] if command.line is not None else self.line
+        return Evidence(text, self.strength_of(command), self.path, line)
 
 
 @dataclass
 class CIFacts:
+    """Every CI job of the repository, and the files they come from."""
+
     jobs: list[Job]
     files: list[str]
+    #: file -> provider, for files whose path does not say (Azure Pipelines anywhere)
+    file_providers: dict[str, str] = field(default_factory=dict)
+    #: files of CI systems mlsteward detects but does not read (AppVeyor, Drone, ...)
+    other_files: list[str] = field(default_factory=list)
 
     @property
     def providers(self) -> frozenset[str]:
         return frozenset(j.provider for j in self.jobs) | frozenset(
-            _provider_of(f) for f in self.files
+            self.file_providers.get(f) or _provider_of(f) for f in self.files
         )
 
     def jobs_that(self, kind: str) -> list[Job]:
         return [j for j in self.jobs if kind in j.kinds]
 
     def best(self, kind: str) -> Job | None:
-        """The job that runs ``kind`` with the strongest trigger."""
+        """The job that runs ``kind`` with the strongest trigger (the first of equals)."""
         jobs = self.jobs_that(kind)
-        return max(jobs, key=lambda j: j.strength) if jobs else None
+        return max(jobs, key=lambda j: j.strength_for(kind)) if jobs else None
 
     def strength(self, kind: str) -> Strength | None:
         job = self.best(kind)
-        return job.strength if job else None
+        return job.strength_for(kind) if job else None
 
     def evidence(self, kind: str) -> Evidence | None:
         job = self.best(kind)
         return job.evidence(kind) if job else None
+
+    def running(self, pattern: str | re.Pattern[str]) -> list[tuple[Job, Command]]:
+        """Every command with a line (not a comment) that matches the regex ``pattern``."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        return [(j, c) for j in self.jobs for c in j.commands if c.find(rx.search) is not None]
+
+    def evidence_running(self, pattern: str | re.Pattern[str], does: str) -> Evidence | None:
+        """Evidence from the strongest command matching ``pattern``: "job 'x' {does} (...)"."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        found = self.running(rx)
+        if not found:
+            return None
+        job, cmd = max(found, key=lambda jc: jc[0].strength_of(jc[1]))
+        return job.cite(cmd, does, rx.search)
 
     @property
     def triggers(self) -> frozenset[str]:
@@ -202,9 +396,6 @@ class CIFacts:
         for j in self.jobs:
             out |= j.triggers
         return frozenset(out)
-
-
-# -- helpers ---------------------------------------------------------------------------------
 
 
 def _provider_of(path: str) -> str:
@@ -216,346 +407,18 @@ def _provider_of(path: str) -> str:
         return "azure"
     if path.startswith(".circleci/"):
         return "circleci"
-    if "jenkinsfile" in path.lower():
+    if "jenkins" in path.lower():
         return "jenkins"
     if "travis" in path:
         return "travis"
     return "bitbucket"
 
 
-class _Lines:
-    """Finds the line of a text in a file, for pointing evidence at it."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def of(self, needle: str, start: int = 0) -> int | None:
-        needle = needle.strip().splitlines()[0].strip() if needle.strip() else ""
-        if not needle:
-            return None
-        for i in range(start, len(self.lines)):
-            if needle in self.lines[i]:
-                return i + 1
-        return None
-
-    def key(self, name: str) -> int | None:
-        rx = re.compile(rf"^\s*['\"]?{re.escape(name)}['\"]?\s*:")
-        for i, line in enumerate(self.lines):
-            if rx.match(line):
-                return i + 1
-        return None
-
-
-def _strings(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        out: list[str] = []
-        for v in value:
-            out.extend(_strings(v))
-        return out
-    if isinstance(value, dict):
-        return [str(value)]
-    return [str(value)]
-
-
-def _commands(texts: Iterable[str], lines: _Lines) -> list[Command]:
-    return [Command(t, lines.of(t)) for t in texts if t and t.strip()]
-
-
-# -- GitHub Actions ----------------------------------------------------------------------------
-
-
-def _gh_triggers(on: Any) -> frozenset[str]:
-    names: list[str] = []
-    if isinstance(on, str):
-        names = [on]
-    elif isinstance(on, list):
-        names = [str(x) for x in on]
-    elif isinstance(on, dict):
-        names = [str(k) for k in on]
-    out: set[str] = set()
-    for n in names:
-        if n in ("pull_request", "pull_request_target", "merge_group"):
-            out.add("pull_request")
-        elif n == "push":
-            out.add("push")
-            tags = on.get("push") if isinstance(on, dict) else None
-            if isinstance(tags, dict) and "tags" in tags and "branches" not in tags:
-                out.discard("push")
-                out.add("tag")
-        elif n == "schedule":
-            out.add("schedule")
-        elif n in ("workflow_dispatch", "repository_dispatch"):
-            out.add("manual")
-        elif n == "release":
-            out.add("release")
-        elif n == "workflow_call":
-            out.add("call")
-    return frozenset(out)
-
-
-def _github(path: str, data: Any, text: str) -> list[Job]:
-    if not isinstance(data, dict):
-        return []
-    # YAML 1.1 reads a bare `on:` key as the boolean True
-    triggers = _gh_triggers(data.get("on", data.get(True)))
-    lines = _Lines(text)
-    jobs = []
-    for name, job in (data.get("jobs") or {}).items():
-        if not isinstance(job, dict):
-            continue
-        texts: list[str] = []
-        if isinstance(job.get("uses"), str):
-            texts.append(f"uses: {job['uses']}")
-        for step in job.get("steps") or []:
-            if not isinstance(step, dict):
-                continue
-            if isinstance(step.get("uses"), str):
-                texts.append(f"uses: {step['uses']}")
-            if step.get("run"):
-                texts.append(str(step["run"]))
-        jobs.append(
-            Job(
-                "github",
-                path,
-                str(name),
-                triggers,
-                _commands(texts, lines),
-                lines.key(str(name)),
-                bool(job.get("continue-on-error") is True),
-            )
-        )
-    return jobs
-
-
-# -- GitLab CI -----------------------------------------------------------------------------------
-
-_GITLAB_RESERVED = {
-    "stages",
-    "variables",
-    "image",
-    "services",
-    "before_script",
-    "after_script",
-    "cache",
-    "include",
-    "default",
-    "workflow",
-    "pages:deploy",
-}
-
-
-def _gitlab_triggers(job: dict[str, Any], workflow: Any) -> frozenset[str]:
-    text = str(job.get("rules", "")) + str(job.get("only", "")) + str(workflow)
-    out = {"push"}
-    if "merge_request" in text:
-        out.add("pull_request")
-    if "schedule" in text:
-        out.add("schedule")
-    if "tags" in text or "CI_COMMIT_TAG" in text:
-        out.add("tag")
-    if job.get("when") == "manual":
-        return frozenset({"manual"})
-    return frozenset(out)
-
-
-def _gitlab(path: str, data: Any, text: str) -> list[Job]:
-    if not isinstance(data, dict):
-        return []
-    lines = _Lines(text)
-    jobs = []
-    default: dict[str, Any] = data["default"] if isinstance(data.get("default"), dict) else {}
-    before = _strings(data.get("before_script") or default.get("before_script"))
-    for name, job in data.items():
-        if not isinstance(name, str) or name in _GITLAB_RESERVED or name.startswith("."):
-            continue
-        if not isinstance(job, dict):
-            continue
-        texts = [*before, *_strings(job.get("before_script")), *_strings(job.get("script"))]
-        if job.get("trigger"):
-            texts.append(f"trigger: {job['trigger']}")
-        jobs.append(
-            Job(
-                "gitlab",
-                path,
-                name,
-                _gitlab_triggers(job, data.get("workflow")),
-                _commands(texts, lines),
-                lines.key(name),
-                bool(job.get("allow_failure") is True),
-            )
-        )
-    return jobs
-
-
-# -- Azure Pipelines -------------------------------------------------------------------------------
-
-
-def _azure_steps(node: Any) -> list[str]:
-    texts: list[str] = []
-    if isinstance(node, dict):
-        for key in ("script", "bash", "pwsh", "powershell"):
-            if isinstance(node.get(key), str):
-                texts.append(node[key])
-        if isinstance(node.get("task"), str):
-            texts.append(f"task: {node['task']} {node.get('inputs', '')}")
-        for key in ("steps", "jobs", "stages"):
-            texts.extend(_azure_steps(node.get(key)))
-        if isinstance(node.get("strategy"), dict):
-            texts.extend(_azure_steps(node["strategy"].get("runOnce", {}).get("deploy")))
-    elif isinstance(node, list):
-        for item in node:
-            texts.extend(_azure_steps(item))
-    return texts
-
-
-def _azure(path: str, data: Any, text: str) -> list[Job]:
-    if not isinstance(data, dict):
-        return []
-    triggers = set()
-    if data.get("trigger", "default") != "none":
-        triggers.add("push")
-    if data.get("pr", "default") != "none":
-        triggers.add("pull_request")
-    if data.get("schedules"):
-        triggers.add("schedule")
-    lines = _Lines(text)
-    jobs: list[Job] = []
-    for stage in data.get("stages") or [data]:
-        if not isinstance(stage, dict):
-            continue
-        for job in stage.get("jobs") or [stage]:
-            if not isinstance(job, dict):
-                continue
-            name = str(job.get("job") or job.get("deployment") or stage.get("stage") or path)
-            jobs.append(
-                Job(
-                    "azure",
-                    path,
-                    name,
-                    frozenset(triggers),
-                    _commands(_azure_steps({"steps": job.get("steps"), "strategy": job.get("strategy")}), lines),
-                    lines.key(name) if name != path else None,
-                    bool(job.get("continueOnError") is True),
-                )
-            )
-    return jobs
-
-
-# -- CircleCI, Travis, Bitbucket -----------------------------------------------------------------
-
-
-def _circleci(path: str, data: Any, text: str) -> list[Job]:
-    if not isinstance(data, dict):
-        return []
-    triggers = {"push", "pull_request"}
-    if "schedule" in str(data.get("workflows", "")):
-        triggers.add("schedule")
-    lines = _Lines(text)
-    jobs = []
-    for name, job in (data.get("jobs") or {}).items():
-        if not isinstance(job, dict):
-            continue
-        texts: list[str] = []
-        for step in job.get("steps") or []:
-            if isinstance(step, dict) and "run" in step:
-                run = step["run"]
-                texts.append(run.get("command", "") if isinstance(run, dict) else str(run))
-            elif isinstance(step, str):
-                texts.append(step)
-        jobs.append(Job("circleci", path, str(name), frozenset(triggers), _commands(texts, lines), lines.key(str(name))))
-    return jobs
-
-
-def _travis(path: str, data: Any, text: str) -> list[Job]:
-    if not isinstance(data, dict):
-        return []
-    lines = _Lines(text)
-    texts: list[str] = []
-    for key in ("install", "before_script", "script", "after_success", "deploy"):
-        texts.extend(_strings(data.get(key)))
-    return [Job("travis", path, "build", frozenset({"push", "pull_request"}), _commands(texts, lines), 1)]
-
-
-def _bitbucket(path: str, data: Any, text: str) -> list[Job]:
-    if not isinstance(data, dict):
-        return []
-    lines = _Lines(text)
-    jobs: list[Job] = []
-    pipelines = data.get("pipelines") or {}
-    if not isinstance(pipelines, dict):
-        return []
-    mapping = {"default": "push", "branches": "push", "pull-requests": "pull_request", "tags": "tag", "custom": "manual"}
-    for key, trigger in mapping.items():
-        texts: list[str] = []
-
-        def collect(node: Any) -> None:
-            if isinstance(node, dict):
-                if "script" in node:
-                    texts.extend(_strings(node["script"]))
-                for v in node.values():
-                    if isinstance(v, dict | list):
-                        collect(v)
-            elif isinstance(node, list):
-                for v in node:
-                    collect(v)
-
-        collect(pipelines.get(key))
-        if texts:
-            jobs.append(Job("bitbucket", path, key, frozenset({trigger}), _commands(texts, lines), lines.key(key)))
-    return jobs
-
-
-# -- Jenkins ---------------------------------------------------------------------------------------
-
-_JENKINS_SH = re.compile(r"""\b(?:sh|bat|powershell)\s*\(?\s*(?:script\s*:\s*)?('''|\"\"\"|'|\")(.*?)\1""", re.S)
-
-
-def _jenkins(path: str, text: str) -> list[Job]:
-    lines = _Lines(text)
-    triggers = {"push"}
-    if re.search(r"\bcron\s*\(", text):
-        triggers.add("schedule")
-    if "changeRequest" in text or "CHANGE_ID" in text:
-        triggers.add("pull_request")
-    texts = [m.group(2) for m in _JENKINS_SH.finditer(text)]
-    return [Job("jenkins", path, "pipeline", frozenset(triggers), _commands(texts, lines), 1)]
-
-
-# -- gathering -------------------------------------------------------------------------------------
-
-
 def gather(facts: Facts) -> CIFacts:
-    files = facts.files
-    jobs: list[Job] = []
-    found: list[str] = []
-    yaml_sources: list[tuple[str, Any]] = []
-    for rel in files.glob(".github/workflows/*.yml", ".github/workflows/*.yaml"):
-        yaml_sources.append((rel, _github))
-    for rel in files.named(".gitlab-ci.yml", ".gitlab-ci.yaml"):
-        yaml_sources.append((rel, _gitlab))
-    for rel in files.glob("azure-pipelines*.yml", "azure-pipelines*.yaml", ".azure-pipelines/*.yml", ".azure-pipelines/*.yaml"):
-        yaml_sources.append((rel, _azure))
-    for rel in files.glob(".circleci/config.yml", ".circleci/config.yaml"):
-        yaml_sources.append((rel, _circleci))
-    for rel in files.glob(".travis.yml"):
-        yaml_sources.append((rel, _travis))
-    for rel in files.glob("bitbucket-pipelines.yml"):
-        yaml_sources.append((rel, _bitbucket))
-    for rel, parser in yaml_sources:
-        text = files.read_text(rel)
-        if text is None:
-            continue
-        found.append(rel)
-        data = load_yaml(facts, rel, text)
-        if data is not None:
-            jobs.extend(parser(rel, data, text))
-    for rel in files.glob("Jenkinsfile", "*.jenkinsfile", "jenkins/*.groovy"):
-        text = files.read_text(rel)
-        if text is not None:
-            found.append(rel)
-            jobs.extend(_jenkins(rel, text))
-    return CIFacts(jobs, sorted(found))
+    """Read every CI definition the repository has."""
+    from mlsteward.audit.facts.ci_providers import read_all
+
+    jobs, files, providers = read_all(facts)
+    other = [f for f in OTHER_CI_FILES if facts.files.exists(f)]
+    other += [f for d in OTHER_CI_DIRS if facts.files.is_dir(d) for f in facts.files.under(d)]
+    return CIFacts(jobs, sorted(files), providers, other)

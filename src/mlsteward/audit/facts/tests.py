@@ -9,7 +9,8 @@ Each test module's imports are mapped to the repository's own modules by dotted 
 the root, from ``src/``, from the folder above each top-level package, and, for a test that
 puts a folder on ``sys.path`` itself, by a unique dotted suffix. ``from pkg import name``
 where ``pkg/__init__.py`` re-exports ``name`` from a submodule counts as importing that
-submodule; imports of the ``conftest.py`` files above a test count for the test too.
+submodule; imports of the ``conftest.py`` files above a test count for the test too (the
+resolving is `mlsteward.audit.facts.imports`'s).
 
 The module also names the code that most needs tests (`TestFacts.targets`): feature and
 data-preparation modules (by name) and model code (``nn.Module``, Keras and scikit-learn
@@ -20,13 +21,17 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from mlsteward.audit.facts.files import glob_match
+from mlsteward.audit.facts.imports import (
+    ImportResolver,
+    absolute_imports,
+    imported_names,
+    index_modules,
+)
 
 if TYPE_CHECKING:
     from mlsteward.audit.facts import Facts
@@ -103,7 +108,6 @@ _DATA_SUFFIXES = _word_tuple(
     ".csv .json .jsonl .parquet .npy .npz .pkl .pickle .yaml .yml .txt .tsv .h5 .png .jpg .wav "
     ".pt .onnx"
 )
-_STDLIB = frozenset(sys.stdlib_module_names)
 #: a class statement whose bases may be a model base (parse only modules that have one)
 _CLASS_HINT = re.compile(r"^\s*class\s+\w+\s*\([^)]*(Module|Model|Layer|Estimator|Mixin)\b", re.M)
 #: a module that fits a model: model.fit(...), loss.backward(), optimizer.step(), xgb.train(...)
@@ -163,7 +167,7 @@ class TestFacts:
     index: dict[str, str]
     data_files: list[str]
     source: list[Module] = field(default_factory=list, repr=False)
-    resolver: _Resolver | None = field(default=None, repr=False)
+    resolver: ImportResolver | None = field(default=None, repr=False)
     repo_files: tuple[str, ...] = field(default=(), repr=False)
     notebooks: list[Module] = field(default_factory=list, repr=False)
 
@@ -207,7 +211,7 @@ class TestFacts:
         if self.resolver is None:
             return {}
         return {
-            m.path: frozenset(self.resolver.resolve(_absolute(m))) - {m.path}
+            m.path: frozenset(self.resolver.resolve(absolute_imports(m))) - {m.path}
             for m in self.source
             if m.path in wanted
         }
@@ -616,140 +620,6 @@ def _lines(module: Module) -> int:
     return len(_CODE_LINE.findall(module.source))
 
 
-# -- resolving imports to project modules ----------------------------------------------------------
-
-
-def _index(
-    source: Iterable[Module], files: set[str]
-) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Dotted name -> module path (exact), and dotted suffix -> paths (for sys.path tricks)."""
-    exact: dict[str, str] = {}
-    rooted: dict[str, list[str]] = {}
-    suffix: dict[str, list[str]] = {}
-    for m in source:
-        parts = m.path.rpartition(".")[0].split("/")
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        if not parts:
-            continue
-        exact.setdefault(m.dotted, m.path)
-        # the folder above the outermost package is an import root (python/pkg/__init__.py)
-        i = len(parts) - 1
-        while i > 0 and "/".join(parts[:i]) + "/__init__.py" in files:
-            i -= 1
-        rooted.setdefault(".".join(parts[i:]), []).append(m.path)
-        for j in range(len(parts)):
-            suffix.setdefault(".".join(parts[j:]), []).append(m.path)
-    for name, paths in rooted.items():
-        if len(paths) == 1 and name not in exact:
-            exact[name] = paths[0]
-    return exact, suffix
-
-
-_FROM = re.compile(
-    r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#;]*))", re.M
-)
-
-
-def _from_imports(module: Module, *, relative: bool) -> list[tuple[str, list[tuple[str, str]]]]:
-    """``from .x import a as b`` read from the text, made absolute: [(package.x, [(a, b)])].
-
-    Only relative imports when ``relative``; otherwise absolute ones too.
-    """
-    if relative and "from ." not in module.source:
-        return []
-    dotted = module.dotted
-    package = dotted if module.path.endswith("__init__.py") else dotted.rpartition(".")[0]
-    out = []
-    for dots, name, grouped, plain in _FROM.findall(module.source):
-        if relative and not dots:
-            continue
-        if dots:
-            base = package.rsplit(".", len(dots) - 1)[0] if len(dots) > 1 else package
-            target = ".".join(p for p in (base, name) if p)
-        else:
-            target = name
-        pairs = []
-        for part in (grouped or plain).replace("\\\n", " ").split(","):
-            words = part.split()
-            if words and words[0].isidentifier():
-                pairs.append(
-                    (words[0], words[2] if len(words) == 3 and words[1] == "as" else words[0])
-                )
-        out.append((target, pairs))
-    return out
-
-
-def _absolute(module: Module) -> set[str]:
-    """The module's imports with relative ones made absolute (``from .x import y``)."""
-    names = {n for n in module.imports if not n.startswith(".")}
-    for target, what in _from_imports(module, relative=True):
-        if target:
-            names.add(target)
-            names.update(f"{target}.{name}" for name, _ in what)
-    return names
-
-
-class _Resolver:
-    def __init__(self, source: list[Module], files: set[str]) -> None:
-        self.exact, self.suffix = _index(source, files)
-        self.by_path = {m.path: m for m in source}
-        self._reexports: dict[str, dict[str, str]] = {}
-
-    def module(self, name: str) -> str | None:
-        if name in self.exact:
-            return self.exact[name]
-        if name.split(".")[0] in _STDLIB:
-            return None
-        paths = self.suffix.get(name, [])
-        return paths[0] if len(paths) == 1 else None
-
-    def reexports(self, path: str) -> dict[str, str]:
-        """For a package ``__init__``: name it binds -> the project submodule that defines it."""
-        if path in self._reexports:
-            return self._reexports[path]
-        out: dict[str, str] = {}
-        init = self.by_path.get(path)
-        if init is not None and init.path.endswith("__init__.py"):
-            for target, names in _from_imports(init, relative=False):
-                sub = self.module(target)
-                for name, bound in names:
-                    hit = sub or self.module(f"{target}.{name}")
-                    if hit is not None and hit != path:
-                        out.setdefault(bound, hit)
-        self._reexports[path] = out
-        return out
-
-    def resolve(self, names: Iterable[str]) -> set[str]:
-        out: set[str] = set()
-        for name in names:
-            if name.startswith("."):
-                continue
-            path = self.module(name)
-            if path is not None:
-                out.add(path)
-                continue
-            parent, _, attr = name.rpartition(".")
-            parent_path = self.module(parent) if parent else None
-            if parent_path is not None:
-                sub = self.reexports(parent_path).get(attr)
-                if sub is not None:
-                    out.add(sub)
-        return out
-
-
-def _names(module: Module, heads: frozenset[str]) -> set[str]:
-    """Imported names, plus dotted uses of imported project packages (``pkg.mod.f()``)."""
-    names = _absolute(module)
-    for head in heads & {n.split(".")[0] for n in names}:
-        if head + "." not in module.source:
-            continue
-        for use in re.findall(rf"(?<![\w.]){re.escape(head)}(?:\.\w+)+", module.source):
-            parts = use.split(".")
-            names.update(".".join(parts[: i + 1]) for i in range(1, len(parts)))
-    return names
-
-
 # -- gathering -------------------------------------------------------------------------------------
 
 
@@ -782,18 +652,18 @@ def gather(facts: Facts) -> TestFacts:
         else:
             source.append(m)
     files = set(facts.files.files)
-    resolver = _Resolver(source, files)
+    resolver = ImportResolver(source, files)
     conftests = {
         m.path.rpartition("/")[0] or ".": m for m in support if m.path.endswith("conftest.py")
     }
     helpers = {m.path: m for m in support}
-    helper_index, _ = _index(support, files)
+    helper_index, _ = index_modules(support, files)
     heads = frozenset(name.split(".")[0] for name in resolver.exact)
     memo: dict[str, set[str]] = {}
 
     def names_of(module: Module) -> set[str]:
         if module.path not in memo:
-            memo[module.path] = _names(module, heads)
+            memo[module.path] = imported_names(module, heads)
         return memo[module.path]
 
     imported: dict[str, frozenset[str]] = {}

@@ -12,46 +12,46 @@ A tool counts as *configured* when a file says how to run it, wherever that file
 
 A tool that is only listed as a (dev) dependency is *declared*, not configured.
 
-The module also answers "what does CI really run?": a CI job that calls ``make check``,
-``tox -e lint``, ``nox -s tests``, ``pre-commit run`` or a reusable workflow runs whatever
-those define, and `ToolFacts.ci` follows them (`CIRun`). ruff with the ``S`` (bandit) rules
-selected, and flake8 with flake8-bandit, count as security linters.
+ruff with the ``S`` (bandit) rules selected, and flake8 with flake8-bandit, count as
+security linters.
+
+What CI really runs, through tasks and hooks, is `mlsteward.audit.facts.tasks`'s answer;
+`ToolFacts.ci`, ``ci_runs``, ``ci_evidence``, ``ci_strength`` and ``tasks`` hand it on.
 """
 
 from __future__ import annotations
 
-import ast
 import configparser
 import contextlib
 import re
-import shlex
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from mlsteward.audit.facts.ci import Command, Job, classify
+from mlsteward.audit.facts.ci import executed
 from mlsteward.audit.facts.yamlfile import load_json, load_toml, load_yaml
 from mlsteward.audit.rule import Evidence, Strength
 
 if TYPE_CHECKING:
     from mlsteward.audit.facts import Facts
+    from mlsteward.audit.facts.tasks import CIRun, Task, TaskFacts
 
 __all__ = [
     "FORMATTERS",
     "LINTERS",
-    "OTHER_CI_DIRS",
-    "OTHER_CI_FILES",
     "SECURITY",
     "TOOL_KIND",
     "TYPECHECKERS",
-    "CIRun",
     "Hook",
     "PytestConfig",
-    "Task",
     "ToolFacts",
     "ToolUse",
     "gather",
+    "ini_line",
+    "is_foreign",
+    "line_of",
+    "tools_in",
 ]
 
 #: canonical tool -> (the CI kind its runs count as, the pattern that finds it in a command)
@@ -125,7 +125,7 @@ _DEP_TOOLS: dict[str, str] = {
 
 #: directories whose config files are test data or someone else's project
 _FOREIGN = frozenset(
-    {"fixtures", "testdata", "test_data", "third_party", "vendor", "site-packages"}
+    {"fixtures", "testdata", "test_data", "third_party", "vendor", "site-packages", "node_modules"}
 )
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
@@ -169,15 +169,6 @@ _INI_SECTIONS: dict[str, str] = {
     "coverage:": "coverage",
 }
 
-#: CI systems facts.ci does not parse (files at the root; folders): their presence is CI
-OTHER_CI_FILES = (
-    *("appveyor.yml", ".appveyor.yml", ".drone.yml", ".woodpecker.yml", "cloudbuild.yaml"),
-    *("cloudbuild.yml", "buildspec.yml", "bitrise.yml", ".cirrus.yml", "codefresh.yml"),
-    *("wercker.yml", ".buildkite/pipeline.yml", ".buildkite/pipeline.yaml"),
-    ".semaphore/semaphore.yml",
-)
-OTHER_CI_DIRS = (".woodpecker", ".tekton")
-
 _PINNED_REV = re.compile(r"^v?\d+(\.\d+)*([.-]?\w+)*$|^[0-9a-f]{7,40}$")
 _MOVING_REVS = frozenset({"main", "master", "head", "stable", "develop", "dev", "latest", "trunk"})
 
@@ -189,23 +180,6 @@ def tools_in(text: str) -> list[str]:
     for match in _TOOL_RX.finditer(text.lower()):
         found.setdefault(_TOOL_GROUPS[match.lastgroup or ""], None)
     return list(found)
-
-
-#: what ci.KINDS does not know yet (reported to the lead): kind -> pattern
-_MORE_KINDS: dict[str, re.Pattern[str]] = {
-    "evaluate": re.compile(r"\bdvc\s+(exp|plots|params)\s+diff\b"),
-    "security": re.compile(r"dependency-review-action|ossf/scorecard-action|\bosv-scanner\b"),
-}
-
-
-@lru_cache(maxsize=4096)
-def _classify(text: str) -> frozenset[str]:
-    """ci.classify over the lines that are not shell comments, remembered (CI files repeat
-    the same commands across jobs)."""
-    if "#" in text:
-        text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    low = text.lower()
-    return classify(text) | {k for k, rx in _MORE_KINDS.items() if rx.search(low)}
 
 
 # -- what was found -----------------------------------------------------------------------------
@@ -284,18 +258,6 @@ class Hook:
         return frozenset(out)
 
 
-@dataclass
-class Task:
-    """A named recipe of a task runner: a Makefile target, a tox env, a nox session, ..."""
-
-    runner: str  # make | just | tox | nox | hatch | poe | pdm | taskipy
-    name: str
-    path: str
-    line: int | None
-    commands: list[Command] = field(default_factory=list)
-    deps: tuple[str, ...] = ()
-
-
 @dataclass(frozen=True)
 class PytestConfig:
     """Where pytest is configured and what it collects."""
@@ -307,41 +269,6 @@ class PytestConfig:
     addopts: str = ""
 
 
-@dataclass(frozen=True)
-class CIRun:
-    """CI running one kind of check, directly or through a task, hook or reusable workflow."""
-
-    kind: str
-    provider: str
-    path: str
-    job: str
-    strength: Strength
-    triggers: frozenset[str]
-    text: str
-    line: int | None = None
-    via: str = ""
-
-    def evidence(self) -> Evidence:
-        when = ", ".join(sorted(self.triggers)) or "no trigger"
-        offset, first = self._shown()
-        how = f" via {self.via}" if self.via else ""
-        text = f"{self.provider} job '{self.job}' runs {self.kind}{how} ({when})"
-        text += f": `{first[:80]}`" if first else ""
-        line = self.line + offset if self.line is not None and not self.via else self.line
-        return Evidence(text, self.strength, self.path, line)
-
-    def _shown(self) -> tuple[int, str]:
-        """The line of the command that does ``kind`` (else the first that is not a comment)."""
-        lines = self.text.splitlines()
-        code = [(i, ln.strip()) for i, ln in enumerate(lines) if ln.strip()[:1] not in ("", "#")]
-        for i, ln in code:
-            if self.kind in _classify(ln) or any(
-                TOOL_KIND.get(t) == self.kind for t in tools_in(ln)
-            ):
-                return i, ln
-        return code[0] if code else (0, "")
-
-
 @dataclass
 class ToolFacts:
     """Which developer tools the repository configures, and what its CI actually runs."""
@@ -349,7 +276,7 @@ class ToolFacts:
     uses: list[ToolUse]
     hooks: list[Hook]
     precommit_path: str | None
-    tasks: list[Task]
+    task_facts: TaskFacts
     pytest: PytestConfig | None
     #: rule codes ruff selects (select + extend-select); empty means ruff's defaults
     ruff_select: tuple[str, ...] = ()
@@ -360,19 +287,6 @@ class ToolFacts:
     precommit_ci: bool = False
     #: hooks pre-commit.ci skips (``ci: skip: [...]``)
     precommit_ci_skip: tuple[str, ...] = ()
-    runs: list[CIRun] = field(default_factory=list)
-    #: CI files found here that facts.ci does not read (Azure Pipelines in other folders)
-    extra_ci_files: list[str] = field(default_factory=list)
-    extra_ci_jobs: list[Job] = field(default_factory=list)
-    #: files of CI systems mlsteward detects but does not read (AppVeyor, Drone, Buildkite, ...)
-    other_ci_files: list[str] = field(default_factory=list)
-
-    @property
-    def ci_jobs(self) -> list[Job]:
-        """Every CI job: those facts.ci parsed and those in `extra_ci_files`."""
-        return [*self._ci_jobs, *self.extra_ci_jobs]
-
-    _ci_jobs: list[Job] = field(default_factory=list, repr=False)
 
     def use(self, *tools: str, declared: bool = False) -> ToolUse | None:
         """The strongest place that configures any of ``tools`` (dependencies if ``declared``)."""
@@ -409,29 +323,53 @@ class ToolFacts:
             "ruff" in h.tools and _selects_security(_select_args(h.args), ()) for h in self.hooks
         )
 
+    def config_kinds(self, text: str) -> set[str]:
+        """Kinds the configuration adds to a command: ruff with bandit (``S``) rules
+        selected, or flake8 with flake8-bandit, is a security scan too."""
+        code = executed(text)
+        tools = tools_in(code)
+        ruff = "ruff" in tools or "ruff-action" in code.lower()
+        if (ruff and self.ruff_security) or ("flake8" in tools and self.flake8_bandit):
+            return {"security"}
+        return set()
+
+    def hook_kinds(self, hook: Hook) -> Iterator[tuple[str, str]]:
+        """(kind, how) for each check a pre-commit hook runs."""
+        for tool in sorted(hook.tools):
+            kind = TOOL_KIND.get(tool)
+            if kind:
+                yield kind, f"pre-commit hook {hook.id}"
+            if tool == "ruff" and self.ruff_security:
+                yield "security", f"pre-commit hook {hook.id} (ruff S rules)"
+
+    # -- tasks and what CI runs (facts/tasks.py) ---------------------------------------------
+
+    @property
+    def tasks(self) -> list[Task]:
+        return self.task_facts.tasks
+
+    @property
+    def runs(self) -> list[CIRun]:
+        return self.task_facts.runs
+
     def ci_runs(self, kind: str) -> list[CIRun]:
-        return [r for r in self.runs if r.kind == kind]
+        return self.task_facts.ci_runs(kind)
 
     def ci(self, kind: str) -> CIRun | None:
         """The CI run of ``kind`` with the strongest trigger (direct runs win ties)."""
-        runs = self.ci_runs(kind)
-        # direct commands read better than a step through a task, or an action reference
-        key = lambda r: (r.strength, not r.via, not r.text.startswith("uses:"))  # noqa: E731
-        return max(runs, key=key) if runs else None
+        return self.task_facts.ci(kind)
 
     def ci_evidence(self, kind: str) -> Evidence | None:
-        run = self.ci(kind)
-        return run.evidence() if run else None
+        return self.task_facts.ci_evidence(kind)
 
     def ci_strength(self, kind: str) -> Strength | None:
-        run = self.ci(kind)
-        return run.strength if run else None
+        return self.task_facts.ci_strength(kind)
 
 
 # -- small readers --------------------------------------------------------------------------------
 
 
-def _foreign(rel: str) -> bool:
+def is_foreign(rel: str) -> bool:
     """Config that belongs to test data or vendored code: under a fixtures or vendor folder,
     or deeper than a tests folder itself (``tests/pytest.ini`` is the suite's own)."""
     dirs = rel.split("/")[:-1]
@@ -440,7 +378,8 @@ def _foreign(rel: str) -> bool:
     return any(part in _TEST_DIRS for part in dirs[:-1])
 
 
-def _line_of(text: str, pattern: str, start: int = 0) -> int | None:
+def line_of(text: str, pattern: str, start: int = 0) -> int | None:
+    """The first line (from index ``start``) where the regex ``pattern`` matches."""
     rx = re.compile(pattern, re.M)
     lines = text.splitlines()
     for i in range(start, len(lines)):
@@ -450,7 +389,7 @@ def _line_of(text: str, pattern: str, start: int = 0) -> int | None:
 
 
 def _toml_table_line(text: str, dotted: str) -> int | None:
-    return _line_of(text, rf"^\s*\[\[?\s*{re.escape(dotted)}(\s*\]|\.)")
+    return line_of(text, rf"^\s*\[\[?\s*{re.escape(dotted)}(\s*\]|\.)")
 
 
 def _strs(value: Any) -> tuple[str, ...]:
@@ -492,8 +431,9 @@ def _ini(facts: Facts, rel: str, text: str) -> configparser.ConfigParser | None:
     return parser
 
 
-def _ini_line(text: str, section: str) -> int | None:
-    return _line_of(text, rf"^\s*\[{re.escape(section)}\]")
+def ini_line(text: str, section: str) -> int | None:
+    """The line of an INI file's ``[section]`` header."""
+    return line_of(text, rf"^\s*\[{re.escape(section)}\]")
 
 
 def _truthy(value: Any) -> bool:
@@ -510,7 +450,8 @@ class _Reader:
         self.facts = facts
         self.files = facts.files
         self.uses: list[ToolUse] = []
-        self.tasks: list[Task] = []
+        #: parsed files that define tasks: (path, pyproject ``[tool]`` table or tox INI, text)
+        self.documents: list[tuple[str, Any, str]] = []
         self.pytest: PytestConfig | None = None
         self.ruff_select: list[str] = []
         self.ruff_ignore: list[str] = []
@@ -529,7 +470,7 @@ class _Reader:
     def rc_files(self) -> None:
         for tool, names in _RC_FILES.items():
             for rel in self.files.named(*names):
-                if _foreign(rel):
+                if is_foreign(rel):
                     continue
                 self.add(tool, rel, 1, "config")
                 text = self.text(rel)
@@ -597,7 +538,12 @@ class _Reader:
                     " ".join(_strs(opts.get("addopts"))),
                 )
             )
-        self.pyproject_tasks(tool, rel, text)
+        tox = tool.get("tox")
+        if isinstance(tox, dict) and isinstance(tox.get("legacy_tox_ini"), str):
+            legacy = _ini(self.facts, rel, tox["legacy_tox_ini"])
+            if legacy is not None:
+                self.documents.append((rel, legacy, text))
+        self.documents.append((rel, tool, text))
 
     def ini_file(self, rel: str, text: str) -> None:
         """setup.cfg, tox.ini, mypy.ini, pytest.ini, .flake8, .isort.cfg: sections by tool."""
@@ -620,7 +566,7 @@ class _Reader:
                 tool = None  # [pytest] configures pytest only in pytest.ini and tox.ini
             if tool is None:
                 continue
-            line = _ini_line(text, section)
+            line = ini_line(text, section)
             if base not in ("mypy.ini", ".mypy.ini", "pytest.ini", ".flake8", ".isort.cfg"):
                 self.add(tool, rel, line, "config", f"[{section}]")
             if tool == "mypy" and _truthy(parser.get(section, "strict", fallback="")):
@@ -637,144 +583,7 @@ class _Reader:
                     )
                 )
         if base == "tox.ini":
-            self.tox(rel, parser, text)
-
-    # -- tasks ---------------------------------------------------------------------------------
-
-    def task(self, task: Task) -> None:
-        self.tasks.append(task)
-        for cmd in task.commands:
-            for tool in tools_in(cmd.text):
-                self.add(
-                    tool, task.path, cmd.line or task.line, "task", f"{task.runner} {task.name}"
-                )
-
-    def makefile(self, rel: str, text: str, runner: str) -> None:
-        """Makefile targets and justfile recipes: a header line, then indented commands."""
-        current: Task | None = None
-        joined: list[tuple[int, str]] = []
-        for i, raw in enumerate(text.splitlines(), 1):
-            if joined and joined[-1][1].endswith("\\"):
-                joined[-1] = (joined[-1][0], joined[-1][1][:-1] + " " + raw.strip())
-            else:
-                joined.append((i, raw))
-        for lineno, line in joined:
-            if line.startswith(("\t", " ")) and line.strip():
-                if current is not None and not line.strip().startswith("#"):
-                    current.commands.append(Command(line.strip().lstrip("@-+ "), lineno))
-                continue
-            match = re.match(r"^@?([A-Za-z0-9_.%/-]+)(?:\s+[^:=]*?)?\s*::?(?!=)([^=]*)$", line)
-            if match is None or match.group(1).startswith("."):
-                if line.strip() and not line.startswith("#"):
-                    current = None
-                continue
-            prereqs = match.group(2).split(";")[0].split("#")[0]
-            deps = tuple(d for d in prereqs.split() if not d.startswith("$"))
-            current = Task(runner, match.group(1), rel, lineno, deps=deps)
-            inline = match.group(2).split(";", 1)
-            if runner == "make" and len(inline) == 2 and inline[1].strip():
-                current.commands.append(Command(inline[1].strip(), lineno))
-            self.tasks.append(current)
-        for t in [t for t in self.tasks if t.path == rel]:
-            for cmd in t.commands:
-                for tool in tools_in(cmd.text):
-                    self.add(tool, rel, cmd.line, "task", f"{runner} {t.name}")
-
-    def tox(self, rel: str, parser: configparser.ConfigParser, text: str) -> None:
-        for section in parser.sections():
-            if section != "testenv" and not section.startswith("testenv:"):
-                continue
-            name = section.partition(":")[2] or "testenv"
-            raw = parser.get(section, "commands", fallback="")
-            cmds = [
-                Command(c.strip(), _line_of(text, re.escape(c.strip()[:40])))
-                for c in raw.splitlines()
-                if c.strip()
-            ]
-            self.task(Task("tox", name, rel, _ini_line(text, section), cmds))
-
-    def pyproject_tasks(self, tool: dict[str, Any], rel: str, text: str) -> None:
-        tables: list[tuple[str, str, Any]] = []
-        hatch = tool.get("hatch", {}).get("envs", {}) if isinstance(tool.get("hatch"), dict) else {}
-        if isinstance(hatch, dict):
-            for env, spec in hatch.items():
-                if isinstance(spec, dict) and isinstance(spec.get("scripts"), dict):
-                    for name, value in spec["scripts"].items():
-                        full = name if env == "default" else f"{env}:{name}"
-                        tables.append(("hatch", full, value))
-        for runner, key in (("poe", "poe"), ("pdm", "pdm"), ("taskipy", "taskipy")):
-            section = tool.get(key)
-            scripts = None
-            if isinstance(section, dict):
-                scripts = section.get("tasks") if runner != "pdm" else section.get("scripts")
-            if isinstance(scripts, dict):
-                tables.extend((runner, name, value) for name, value in scripts.items())
-        tox = tool.get("tox")
-        if isinstance(tox, dict) and isinstance(tox.get("legacy_tox_ini"), str):
-            parser = _ini(self.facts, rel, tox["legacy_tox_ini"])
-            if parser is not None:
-                self.tox(rel, parser, text)
-        elif isinstance(tox, dict):
-            envs = {"testenv": tox.get("env_run_base", {})}
-            if isinstance(tox.get("env"), dict):
-                envs.update(tox["env"])
-            for name, spec in envs.items():
-                if isinstance(spec, dict):
-                    cmds = [
-                        " ".join(map(str, c)) if isinstance(c, list) else str(c)
-                        for c in spec.get("commands") or []
-                    ]
-                    tables.append(("tox", name, cmds))
-        for runner, name, value in tables:
-            cmds = _task_commands(value)
-            line = _line_of(text, rf"^\s*['\"]?{re.escape(name.split(':')[-1])}['\"]?\s*=")
-            self.task(Task(runner, name, rel, line, [Command(c, line) for c in cmds]))
-
-    def noxfile(self, rel: str) -> None:
-        module = self.facts.python.by_path.get(rel)
-        if module is None or module.tree is None:
-            return
-        for node in module.tree.body:
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            name = None
-            for dec in node.decorator_list:
-                target = dec.func if isinstance(dec, ast.Call) else dec
-                qual = module.qualname(target) or ""
-                if qual.endswith("session"):
-                    name = node.name
-                    if isinstance(dec, ast.Call):
-                        for kw in dec.keywords:
-                            if kw.arg == "name" and isinstance(kw.value, ast.Constant):
-                                name = str(kw.value.value)
-            if name is None:
-                continue
-            cmds: list[Command] = []
-            for sub in ast.walk(node):
-                if (
-                    isinstance(sub, ast.Call)
-                    and isinstance(sub.func, ast.Attribute)
-                    and sub.func.attr in ("run", "run_always", "run_install")
-                ):
-                    words = [str(a.value) for a in sub.args if isinstance(a, ast.Constant)]
-                    if words:
-                        cmds.append(Command(" ".join(words), sub.lineno))
-            self.task(Task("nox", name, rel, node.lineno, cmds))
-
-
-def _task_commands(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        out: list[str] = []
-        for v in value:
-            out.extend(_task_commands(v))
-        return out
-    if isinstance(value, dict):
-        for key in ("cmd", "shell", "script", "sequence", "composite", "call"):
-            if key in value:
-                return _task_commands(value[key])
-    return []
+            self.documents.append((rel, parser, text))
 
 
 # -- pre-commit ------------------------------------------------------------------------------------
@@ -791,15 +600,15 @@ def _precommit(facts: Facts, rel: str, text: str) -> tuple[list[Hook], list[str]
         if not isinstance(repo, dict):
             continue
         url = str(repo.get("repo", ""))
-        repo_line = _line_of(text, rf"repo:\s*['\"]?{re.escape(url)}", pos)
+        repo_line = line_of(text, rf"repo:\s*['\"]?{re.escape(url)}", pos)
         pos = repo_line or pos
         rev = repo.get("rev")
-        rev_line = _line_of(text, r"^\s*-?\s*rev\s*:", pos) if rev is not None else repo_line
+        rev_line = line_of(text, r"^\s*-?\s*rev\s*:", pos) if rev is not None else repo_line
         for hook in repo.get("hooks") or []:
             if not isinstance(hook, dict) or not hook.get("id"):
                 continue
             hid = str(hook["id"])
-            line = _line_of(text, rf"id:\s*['\"]?{re.escape(hid)}\b", pos)
+            line = line_of(text, rf"id:\s*['\"]?{re.escape(hid)}\b", pos)
             pos = line or pos
             hooks.append(
                 Hook(
@@ -818,379 +627,14 @@ def _precommit(facts: Facts, rel: str, text: str) -> tuple[list[Hook], list[str]
     return hooks, [str(x) for x in ci.get("skip") or []] if isinstance(ci, dict) else None
 
 
-# -- what CI runs, through tasks, hooks and reusable workflows ------------------------------------
-
-
-class _Resolver:
-    """Expands a CI command into the kinds it runs (``make check`` -> lint, test)."""
-
-    def __init__(
-        self, facts: Facts, tasks: list[Task], hooks: list[Hook], tools: ToolFacts
-    ) -> None:
-        self.facts = facts
-        self.by_runner: dict[str, dict[str, Task]] = {}
-        for t in tasks:
-            self.by_runner.setdefault(t.runner, {}).setdefault(t.name, t)
-        self.hooks = hooks
-        self.tools = tools
-        self._task_cache: dict[str, list[tuple[str, Task]]] = {}
-
-    def kinds(self, text: str, depth: int = 0) -> Iterator[tuple[str, str, str]]:
-        """(kind, via, command) for everything ``text`` runs; ``via`` is "" when direct."""
-        for kind in self._tool_kinds(text):
-            yield kind, "", text
-        yield from self._hooks(text)
-        if depth > 3:
-            return
-        for via, task in self._tasks(text):
-            for cmd in self._expand(task, set()):
-                for kind, inner, cmd_text in self.kinds(cmd.text, depth + 1):
-                    yield kind, inner or via, cmd_text
-        for rel, script in self._scripts(text):
-            for kind, inner, cmd_text in self.kinds(script, depth + 2):
-                yield kind, inner or f"script {rel}", cmd_text
-
-    def _scripts(self, text: str, hop: bool = True) -> list[tuple[str, str]]:
-        """Shell scripts of the repository a command runs, also through a job spec it submits
-        (``anyscale job submit jobs/x.yaml`` whose entrypoint is ``bash jobs/x.sh``)."""
-        out: list[tuple[str, str]] = []
-        files = self.facts.files
-        for ref in _SCRIPT_REF.findall(text):
-            rel = ref.removeprefix("./")
-            if not files.exists(rel) or files.size(rel) > 100_000:
-                continue
-            body = files.read_text(rel) or ""
-            if rel.endswith((".sh", ".bash")):
-                out.append((rel, body))
-            elif hop and not rel.startswith(".github/"):
-                out.extend(self._scripts(body, hop=False))
-        return out
-
-    def _expand(self, task: Task, seen: set[int]) -> list[Command]:
-        """A task's commands, its prerequisites' first (make ``check: lint test``)."""
-        if id(task) in seen:
-            return []
-        seen.add(id(task))
-        out: list[Command] = []
-        for dep in task.deps:
-            sub = self.by_runner.get(task.runner, {}).get(dep)
-            if sub is not None:
-                out.extend(self._expand(sub, seen))
-        return out + task.commands
-
-    def _tool_kinds(self, text: str) -> set[str]:
-        """Kinds by pattern, minus what ci.py guesses from a runner name it cannot see into."""
-        kinds = set(_classify(text))
-        low = text.lower()
-        runner_only = re.search(r"\b(tox|nox|make\s+(test|check))\b", low) and not re.search(
-            r"\b(py\.test|pytest|unittest|nosetests|coverage\s+run)\b", low
-        )
-        if runner_only and self._tasks(text):
-            kinds.discard("test")  # the tasks tell what really runs
-        tools = tools_in(text)
-        if ("ruff" in tools or "ruff-action" in low) and self.tools.ruff_security:
-            kinds.add("security")
-        if "flake8" in tools and self.tools.flake8_bandit:
-            kinds.add("security")
-        return kinds
-
-    def _tasks(self, text: str) -> list[tuple[str, Task]]:
-        if text in self._task_cache:
-            return self._task_cache[text]
-        out: list[tuple[str, Task]] = []
-        for line in text.splitlines():
-            for runner, rx in _INVOKE.items():
-                tasks = self.by_runner.get(runner)
-                if not tasks:
-                    continue
-                for match in rx.finditer(line):
-                    for name in _invoked_names(runner, match.group(1) or "", tasks):
-                        if name in tasks:
-                            out.append((f"{runner} {name}", tasks[name]))
-        self._task_cache[text] = out
-        return out
-
-    def _hooks(self, text: str) -> Iterator[tuple[str, str, str]]:
-        low = text.lower()
-        match = re.search(r"\b(?:pre-commit|prek)\s+run\b([^;&|\n]*)", low)
-        if match is None and not re.search(r"pre-commit/action|pre-commit-ci/lite-action", low):
-            return
-        args = [a for a in (match.group(1).split() if match else []) if not a.startswith("-")]
-        wanted = {a for a in args if any(h.id == a for h in self.hooks)}
-        for hook in self.hooks:
-            if wanted and hook.id not in wanted:
-                continue
-            if not wanted and hook.stages and set(hook.stages) <= {"manual"}:
-                continue
-            for kind, via in self.hook_kinds(hook):
-                yield kind, via, text
-
-    def hook_kinds(self, hook: Hook) -> Iterator[tuple[str, str]]:
-        for tool in sorted(hook.tools):
-            kind = TOOL_KIND.get(tool)
-            if kind:
-                yield kind, f"pre-commit hook {hook.id}"
-            if tool == "ruff" and self.tools.ruff_security:
-                yield "security", f"pre-commit hook {hook.id} (ruff S rules)"
-
-
-#: a repository file a command names: a shell script, or a YAML job spec that may name one
-_SCRIPT_REF = re.compile(r"(?<![\w/.-])(\.?/?[\w][\w./-]*\.(?:sh|bash|ya?ml))\b")
-
-_INVOKE: dict[str, re.Pattern[str]] = {
-    "make": re.compile(r"\bmake\b((?:[ \t]+[^\s;&|]+)*)"),
-    "just": re.compile(r"\bjust\b((?:[ \t]+[^\s;&|]+)*)"),
-    "tox": re.compile(r"\btox\b((?:[ \t]+[^\s;&|]+)*)"),
-    "nox": re.compile(r"\bnox\b((?:[ \t]+[^\s;&|]+)*)"),
-    "hatch": re.compile(r"\bhatch\b(?:[ \t]+-e[ \t]+\S+)?[ \t]+run[ \t]+(\S+)"),
-    "poe": re.compile(r"\bpoe\b[ \t]+(\S+)"),
-    "pdm": re.compile(r"\bpdm[ \t]+run[ \t]+(\S+)"),
-    "taskipy": re.compile(r"(?:^|[\s;&|])task[ \t]+(\S+)"),
-}
-
-
-def _invoked_names(runner: str, args: str, tasks: dict[str, Task]) -> list[str]:
-    try:
-        words = shlex.split(args)
-    except ValueError:
-        words = args.split()
-    if runner in ("hatch", "poe", "pdm", "taskipy"):
-        return words[:1]
-    if runner == "tox":
-        envs: list[str] = []
-        for i, w in enumerate(words):
-            if w in ("-e", "--env", "-f") and i + 1 < len(words):
-                envs.extend(words[i + 1].split(","))
-            elif w.startswith(("-e=", "--env=")):
-                envs.extend(w.split("=", 1)[1].split(","))
-            elif w.startswith("-e") and len(w) > 2 and not w.startswith("-e="):
-                envs.extend(w[2:].split(","))
-        if not envs:
-            return list(tasks)  # every env (the envlist is at most all of them)
-        return [e if e in tasks else "testenv" for e in envs]
-    if runner == "nox":
-        sessions: list[str] = []
-        take = False
-        for w in words:
-            if w in ("-s", "--session", "--sessions", "-e"):
-                take = True
-            elif w.startswith("-"):
-                take = False
-            elif take:
-                sessions.append(w)
-        return sessions or list(tasks)
-    # make / just: the targets named, else the first one (the default goal)
-    names: list[str] = []
-    skip = False
-    for w in words:
-        if skip:
-            skip = False
-            continue
-        if w in ("-C", "-f", "--directory", "--file", "-j", "--justfile"):
-            skip = True
-            continue
-        if w.startswith("-") or "=" in w:
-            continue
-        names.append(w)
-    if not names:
-        first = next((t for t in tasks.values() if "%" not in t.name), None)
-        names = [first.name] if first else []
-    return names
-
-
-def _resolve_ci(facts: Facts, tools: ToolFacts) -> list[CIRun]:
-    resolver = _Resolver(facts, tools.tasks, tools.hooks, tools)
-    tools.extra_ci_jobs, tools.extra_ci_files = _azure_elsewhere(facts)
-    tools._ci_jobs = facts.ci.jobs
-    jobs = tools.ci_jobs
-    called = _called_strength(jobs)
-    inherited = _gitlab_extends(facts)
-    actions: dict[str, list[str]] = {}
-    runs: list[CIRun] = []
-    for job in jobs:
-        strength = job.strength
-        triggers = job.triggers
-        if "call" in job.triggers and job.path in called:
-            strength, triggers = max(strength, called[job.path][0]), triggers | called[job.path][1]
-        texts = [(c, c.text, "") for c in job.commands]
-        for c in job.commands:
-            steps = _composite_steps(facts, c.text, actions)
-            texts += [(c, step, c.text.removeprefix("uses: ")) for step in steps]
-        for text in inherited.get((job.path, job.name), []):
-            texts.append((Command(text, job.line), text, ""))
-        seen: set[tuple[str, str, str]] = set()
-        for cmd, text, outer in texts:
-            for kind, via, cmd_text in resolver.kinds(text):
-                via = via or outer
-                if (kind, via, cmd_text) in seen:
-                    continue
-                seen.add((kind, via, cmd_text))
-                line = cmd.line or job.line
-                runs.append(
-                    CIRun(
-                        kind,
-                        job.provider,
-                        job.path,
-                        job.name,
-                        strength,
-                        triggers,
-                        cmd_text if via else cmd.text,
-                        line,
-                        via,
-                    )
-                )
-    runs += _gitlab_templates(facts)
-    if tools.precommit_ci and tools.precommit_path:
-        seen_kinds: set[str] = set()
-        hooks = [h for h in tools.hooks if h.id not in tools.precommit_ci_skip]
-        for kind, via in [pair for h in hooks for pair in resolver.hook_kinds(h)]:
-            if kind not in seen_kinds:
-                seen_kinds.add(kind)
-                runs.append(
-                    CIRun(
-                        kind,
-                        "pre-commit.ci",
-                        tools.precommit_path,
-                        "pre-commit.ci",
-                        Strength.AUTOMATED,
-                        frozenset({"pull_request"}),
-                        "",
-                        1,
-                        via,
-                    )
-                )
-    return runs
-
-
-def _called_strength(jobs: list[Job]) -> dict[str, tuple[Strength, frozenset[str]]]:
-    """Reusable workflow path -> the strongest trigger among the jobs that call it."""
-    out: dict[str, tuple[Strength, frozenset[str]]] = {}
-    for job in jobs:
-        for cmd in job.commands:
-            match = re.match(r"uses:\s*\./(\.github/workflows/[\w.-]+\.ya?ml)", cmd.text)
-            if match:
-                old = out.get(match.group(1), (Strength.PRESENT, frozenset()))
-                out[match.group(1)] = (max(old[0], job.strength), old[1] | job.triggers)
-    return out
-
-
-def _composite_steps(facts: Facts, text: str, cache: dict[str, list[str]]) -> list[str]:
-    """The ``run:`` steps of a local composite action (``uses: ./.github/actions/x``)."""
-    match = re.match(r"uses:\s*\./([\w./-]+?)/?$", text.strip())
-    if match is None:
-        return []
-    if match.group(1) not in cache:
-        cache[match.group(1)] = _read_action(facts, match.group(1))
-    return cache[match.group(1)]
-
-
-def _read_action(facts: Facts, folder: str) -> list[str]:
-    for name in ("action.yml", "action.yaml"):
-        rel = f"{folder}/{name}"
-        if facts.files.exists(rel):
-            source = facts.files.read_text(rel)
-            data = load_yaml(facts, rel, source) if source else None
-            runs = data.get("runs") if isinstance(data, dict) else None
-            steps = runs.get("steps") if isinstance(runs, dict) else None
-            return [str(s["run"]) for s in steps or [] if isinstance(s, dict) and s.get("run")]
-    return []
-
-
-# -- until facts/ci.py reads these itself (reported to the lead) -----------------------------------
-
-#: folders where teams keep Azure Pipelines files that ci.py does not look in
-_AZURE_DIRS = frozenset(
-    {"pipelines", ".pipelines", "azure", ".azure", ".azuredevops", ".ado", "ci", ".ci", "devops"}
-)
-#: GitLab's own scanning templates (``include: template: Security/SAST.gitlab-ci.yml``)
-_GITLAB_SCANS = re.compile(
-    r"(SAST|Dependency-Scanning|Secret-Detection|Container-Scanning|DAST)(\.latest)?\.gitlab-ci\.yml"
-)
-
-
-def _azure_elsewhere(facts: Facts) -> tuple[list[Job], list[str]]:
-    """Azure Pipelines files outside the places ci.py globs (``pipelines/fast-test.yml``)."""
-    from mlsteward.audit.facts.ci import _azure  # private: see the section comment
-
-    known = set(facts.ci.files)
-    jobs: list[Job] = []
-    files: list[str] = []
-    for rel in facts.files.with_suffix(".yml", ".yaml"):
-        parts = rel.split("/")
-        if rel in known or len(parts) > 3 or not _AZURE_DIRS & set(parts[:-1]):
-            continue
-        text = facts.files.read_text(rel)
-        if text is None or not re.search(r"^(steps|jobs|stages):", text, re.M):
-            continue
-        if not re.search(r"^(trigger|pr|pool|schedules):", text, re.M):
-            continue  # a template: it runs only where a pipeline includes it
-        data = load_yaml(facts, rel, text)
-        if isinstance(data, dict):
-            files.append(rel)
-            jobs.extend(_azure(rel, data, text))
-    return jobs, files
-
-
-def _gitlab_scripts(data: dict[Any, Any], name: str, depth: int = 0) -> list[str]:
-    """A GitLab job's scripts, those it ``extends`` first."""
-    job = data.get(name)
-    if not isinstance(job, dict) or depth > 5:
-        return []
-    out: list[str] = []
-    for parent in _listed(job.get("extends")):
-        out += _gitlab_scripts(data, parent, depth + 1)
-    return [*out, *_listed(job.get("before_script")), *_listed(job.get("script"))]
-
-
-def _listed(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [str(x) for x in items if isinstance(x, str) and x]
-
-
-def _gitlab_extends(facts: Facts) -> dict[tuple[str, str], list[str]]:
-    """Scripts GitLab jobs inherit through ``extends:`` from hidden (``.name``) jobs."""
-    out: dict[tuple[str, str], list[str]] = {}
-    for rel in [f for f in facts.ci.files if "gitlab" in f]:
-        text = facts.files.read_text(rel)
-        data = load_yaml(facts, rel, text) if text else None
-        if not isinstance(data, dict):
-            continue
-        for name, job in data.items():
-            if isinstance(name, str) and not name.startswith(".") and isinstance(job, dict):
-                texts = [t for p in _listed(job.get("extends")) for t in _gitlab_scripts(data, p)]
-                if texts:
-                    out[(rel, name)] = texts
-    return out
-
-
-def _gitlab_templates(facts: Facts) -> list[CIRun]:
-    """GitLab's SAST, dependency and secret scanning, switched on by an ``include``."""
-    runs = []
-    for rel in [f for f in facts.ci.files if "gitlab" in f]:
-        text = facts.files.read_text(rel) or ""
-        for match in _GITLAB_SCANS.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            runs.append(
-                CIRun(
-                    "security",
-                    "gitlab",
-                    rel,
-                    match.group(1),
-                    Strength.ENFORCED,
-                    frozenset({"push", "pull_request"}),
-                    match.group(0),
-                    line,
-                    "GitLab template",
-                )
-            )
-    return runs
-
-
 # -- gathering -------------------------------------------------------------------------------------
 
 
 def gather(facts: Facts) -> ToolFacts:
     """Read every tool config, pre-commit hook, task file and dependency list once."""
+    from mlsteward.audit.facts import tasks  # tasks.py builds on this module
+    from mlsteward.audit.facts.tasks import TaskFacts
+
     files = facts.files
     # the deps area reads setup.cfg and pyproject.toml too: let it report their problems first
     with contextlib.suppress(ImportError):
@@ -1199,24 +643,23 @@ def gather(facts: Facts) -> ToolFacts:
     reader.rc_files()
     for rel in files.named("pyproject.toml", "hatch.toml"):
         text = files.read_text(rel)
-        if text is not None and not _foreign(rel):
+        if text is not None and not is_foreign(rel):
             reader.pyproject(rel, text)
     for rel in files.named("setup.cfg", "tox.ini"):
         text = files.read_text(rel)
-        if text is not None and not _foreign(rel):
+        if text is not None and not is_foreign(rel):
             reader.ini_file(rel, text)
-    for rel in files.named("Makefile", "GNUmakefile", "makefile", "justfile", ".justfile"):
-        text = files.read_text(rel)
-        if text is not None and not _foreign(rel) and rel.count("/") <= 1:
-            reader.makefile(rel, text, "just" if "justfile" in rel.lower() else "make")
-    for rel in files.named("noxfile.py"):
-        if not _foreign(rel):
-            reader.noxfile(rel)
+    task_facts = TaskFacts(tasks.read(facts, reader.documents))
+    for task in task_facts.tasks:
+        for cmd in task.commands:
+            for tool in tools_in(executed(cmd.text)):
+                detail = f"{task.runner} {task.name}"
+                reader.add(tool, task.path, cmd.line or task.line, "task", detail)
     for rel in files.named("tox.ini"):
-        if not _foreign(rel):
+        if not is_foreign(rel):
             reader.add("tox", rel, 1, "config")
     for rel in files.named("noxfile.py"):
-        if not _foreign(rel):
+        if not is_foreign(rel):
             reader.add("nox", rel, 1, "config")
 
     hooks: list[Hook] = []
@@ -1237,7 +680,7 @@ def gather(facts: Facts) -> ToolFacts:
         reader.uses,
         hooks,
         precommit_path,
-        reader.tasks,
+        task_facts,
         reader.pytest,
         tuple(dict.fromkeys(reader.ruff_select)),
         tuple(dict.fromkeys(reader.ruff_ignore)),
@@ -1245,13 +688,10 @@ def gather(facts: Facts) -> ToolFacts:
         skipped is not None,
         tuple(skipped or ()),
     )
-    tools.runs = _resolve_ci(facts, tools)
-    tools.other_ci_files = [f for f in OTHER_CI_FILES if files.exists(f)] + [
-        f for d in OTHER_CI_DIRS if files.is_dir(d) for f in files.under(d)
-    ]
-    for run in tools.runs:
+    task_facts.runs = tasks.resolve(facts, task_facts.tasks, tools)
+    for run in task_facts.runs:
         if not run.via:
-            for tool in tools_in(run.text):
+            for tool in tools_in(executed(run.text)):
                 tools.uses.append(ToolUse(tool, run.path, run.line, "ci", f"job {run.job}"))
     tools.uses = list(dict.fromkeys(tools.uses))
     return tools
@@ -1264,7 +704,7 @@ def _dependencies(facts: Facts, reader: _Reader) -> None:
     except ImportError:  # pragma: no cover - an older build without the deps area
         return
     for manifest in manifests:
-        if _foreign(manifest.path):
+        if is_foreign(manifest.path):
             continue
         for req in manifest.requirements:
             tool = _DEP_TOOLS.get(req.name)

@@ -17,7 +17,7 @@ from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
 if TYPE_CHECKING:
     from mlsteward.audit.facts.ci import Job
     from mlsteward.audit.facts.python import Module
-    from mlsteward.audit.facts.tools import CIRun
+    from mlsteward.audit.facts.tasks import CIRun
 
 __all__ = ["ci_files", "kind_outcome", "no_ci_hit", "training_anchor", "training_code"]
 
@@ -41,9 +41,8 @@ _BRANCH_PIPELINES = frozenset({"gitlab", "bitbucket", "jenkins", "circleci", "tr
 
 
 def ci_files(facts: Facts) -> list[str]:
-    """Every CI definition: parsed ones, extra Azure files, and systems we only detect."""
-    tools = facts.tools
-    return sorted({*facts.ci.files, *tools.extra_ci_files, *tools.other_ci_files})
+    """Every CI definition: parsed ones, and those of systems we only detect."""
+    return sorted({*facts.ci.files, *facts.ci.other_files})
 
 
 def no_ci_hit(facts: Facts, what: str) -> Hit:
@@ -162,7 +161,7 @@ def ci_missing(facts: Facts) -> Outcome:
           - run: pip install -e .[dev] && pytest
     ```
     """
-    jobs = facts.tools.ci_jobs
+    jobs = facts.ci.jobs
     files = ci_files(facts)
     if jobs:
         strongest = max(jobs, key=lambda j: j.strength)
@@ -175,7 +174,7 @@ def ci_missing(facts: Facts) -> Outcome:
                 strongest.line,
             ),
         )
-    other = facts.tools.other_ci_files
+    other = facts.ci.other_files
     if other:
         return Outcome.passed(
             Evidence(
@@ -274,7 +273,7 @@ def ci_not_on_pull_requests(facts: Facts) -> Outcome:
       pull_request:
     ```
     """
-    jobs = facts.tools.ci_jobs
+    jobs = facts.ci.jobs
     if not jobs:
         files = ci_files(facts)
         if files:
@@ -708,15 +707,8 @@ def no_scheduled_ml_checks(facts: Facts) -> Outcome:
 
 
 def _recurring(run: CIRun) -> bool:
-    """A job that runs on a schedule and not on every change: a recurring ML job, not CI.
-
-    GitLab jobs always carry ``push`` in facts.ci (even one limited to ``schedules``), so
-    for them only ``pull_request`` marks a job that runs on every change.
-    """
-    if "schedule" not in run.triggers:
-        return False
-    change = {"pull_request"} if run.provider == "gitlab" else {"push", "pull_request"}
-    return not run.triggers & change
+    """A job that runs on a schedule and not on every change: a recurring ML job, not CI."""
+    return "schedule" in run.triggers and not run.triggers & {"push", "pull_request"}
 
 
 #: where Kubernetes manifests that could hold a CronJob live (reading every YAML is slow)

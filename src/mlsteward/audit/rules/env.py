@@ -119,28 +119,6 @@ def _main_manifest(facts: Facts) -> str | None:
     )  # fmt: skip
 
 
-def _ci_running(facts: Facts, pattern: re.Pattern[str], what: str) -> Evidence | None:
-    """The strongest CI job with a command matching ``pattern``."""
-    best = None
-    for job in facts.ci.jobs:
-        cmd = next((c for c in job.commands if pattern.search(c.text)), None)
-        if cmd is not None and (best is None or job.strength > best[0].strength):
-            best = (job, cmd)
-    if best is None:
-        return None
-    job, cmd = best
-    when = ", ".join(sorted(job.triggers)) or "no trigger"
-    lines = cmd.text.strip().splitlines()
-    at = next((i for i, text in enumerate(lines) if pattern.search(text)), 0)
-    line = cmd.line + at if cmd.line is not None else job.line
-    return Evidence(
-        f"{job.provider} job '{job.name}' {what} ({when}): `{lines[at].strip()[:80]}`",
-        job.strength,
-        job.path,
-        line,
-    )
-
-
 def _describe(m: Manifest) -> str:
     parts = []
     if m.runtime:
@@ -264,7 +242,7 @@ def lock_file_missing(facts: Facts) -> Outcome:
             Evidence(f"{lock} ({deps.lock_managers.get(lock, 'lock')})", Strength.PRESENT, lock)
             for lock in committed[:4]
         ]
-        ci = _ci_running(facts, _LOCK_INSTALL, "installs from the lock")
+        ci = facts.ci.evidence_running(_LOCK_INSTALL, "installs from the lock")
         if ci is not None:
             evidence.append(ci)
         return Outcome.passed(*evidence)
@@ -714,11 +692,11 @@ def dependency_updates_unwatched(facts: Facts) -> Outcome:
     pyup = facts.files.find(".pyup.yml")
     if pyup is not None:
         evidence.append(Evidence("pyup configured", Strength.AUTOMATED, pyup))
-    update = _ci_running(facts, _UPDATE_JOB, "checks for dependency updates")
+    update = facts.ci.evidence_running(_UPDATE_JOB, "checks for dependency updates")
     if update is not None:
         evidence.append(update)
     watched = [e for e in evidence if e.strength >= Strength.AUTOMATED]
-    audit = _ci_running(facts, _AUDIT_JOB, "scans dependencies for vulnerabilities")
+    audit = facts.ci.evidence_running(_AUDIT_JOB, "scans dependencies for vulnerabilities")
     if audit is not None:
         evidence.append(audit)
     if watched:

@@ -136,28 +136,6 @@ def _mb(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
-def _ci_running(facts: Facts, pattern: re.Pattern[str], what: str) -> Evidence | None:
-    """The strongest CI job with a command matching ``pattern``."""
-    best = None
-    for job in facts.ci.jobs:
-        cmd = next((c for c in job.commands if pattern.search(c.text)), None)
-        if cmd is not None and (best is None or job.strength > best[0].strength):
-            best = (job, cmd)
-    if best is None:
-        return None
-    job, cmd = best
-    when = ", ".join(sorted(job.triggers)) or "no trigger"
-    lines = cmd.text.strip().splitlines()
-    at = next((i for i, text in enumerate(lines) if pattern.search(text)), 0)
-    line = cmd.line + at if cmd.line is not None else job.line
-    return Evidence(
-        f"{job.provider} job '{job.name}' runs {what} ({when}): `{lines[at].strip()[:80]}`",
-        job.strength,
-        job.path,
-        line,
-    )
-
-
 def _committed_data(facts: Facts) -> list[str]:
     """Data and model files that git tracks (every indexed one outside git)."""
     files = facts.files
@@ -495,7 +473,7 @@ def data_not_versioned(facts: Facts) -> Outcome:
             Evidence("mlsteward dataset versions in .steward/datasets", Strength.PRESENT)
         )
     if evidence:
-        ci = _ci_running(facts, _DVC_CI, "DVC")
+        ci = facts.ci.evidence_running(_DVC_CI, "runs DVC")
         if ci is not None:
             evidence.append(ci)
         return Outcome.passed(*evidence)
@@ -583,7 +561,7 @@ def dvc_remote_missing(facts: Facts) -> Outcome:
     name = dvc.default_remote if dvc.default_remote in dvc.remotes else next(iter(dvc.remotes))
     url = dvc.remotes[name]
     evidence = [Evidence(f"DVC remote '{name}': {url}", Strength.PRESENT, dvc.config_path)]
-    ci = _ci_running(facts, re.compile(r"\bdvc\s+(pull|fetch|push|repro)\b"), "DVC")
+    ci = facts.ci.evidence_running(r"\bdvc\s+(pull|fetch|push|repro)\b", "runs DVC")
     if ci is not None:
         evidence.append(ci)
     if "://" not in url and not re.match(r"^[\w.-]+@[\w.-]+:", url):
@@ -651,7 +629,7 @@ def dvc_lock_uncommitted(facts: Facts) -> Outcome:
             evidence.append(Evidence(f"{lock} committed with {rel}", Strength.PRESENT, lock))
     score = len(evidence) / len(pipelines)
     # CI that reproduces or checks the pipeline keeps the lock honest
-    ci = _ci_running(facts, re.compile(r"\bdvc\s+(repro|status|exp\s+run)\b"), "the pipeline")
+    ci = facts.ci.evidence_running(r"\bdvc\s+(repro|status|exp\s+run)\b", "runs the pipeline")
     if ci is not None and evidence:
         evidence.append(ci)
     return Outcome.partial(score, *hits, evidence=evidence) if hits else Outcome.passed(*evidence)
