@@ -21,6 +21,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -219,25 +220,100 @@ def _attr_of(func: ast.expr) -> str:
     return ""
 
 
+#: roots of the libraries whose users the call index reads for method calls: ML and data
+#: work, tracking, validation, fairness, explanation, privacy, labelling, serving. A module
+#: that imports none of them (a web handler, a CLI, an SDK) has no ML calls to find, and
+#: the index does not parse it. Calls looked up by dotted name need no such list.
+ECOSYSTEM: tuple[str, ...] = (
+    *ML_LIBS,
+    "pandas", "numpy", "polars", "pyarrow", "scipy", "dask", "pyspark", "datasets", "cudf",
+    "mlflow", "wandb", "neptune", "comet_ml", "clearml", "aim", "sacred", "dvclive", "dvc",
+    "tensorboard", "tensorboardX", "optuna", "ray", "hyperopt", "skopt", "keras_tuner",
+    "nevergrad", "pandera", "great_expectations", "tensorflow_data_validation", "deepchecks",
+    "evidently", "whylogs", "nannyml", "alibi_detect", "alibi", "fairlearn", "aif360", "shap",
+    "lime", "eli5", "dalex", "captum", "opacus", "tensorflow_privacy", "diffprivlib", "flwr",
+    "syft", "presidio_analyzer", "presidio_anonymizer", "snorkel", "cleanlab",
+    "label_studio_sdk", "krippendorff", "imblearn", "ydata_profiling", "pandas_profiling",
+    "sweetviz", "featuretools", "tsfresh", "autofeat", "autosklearn", "flaml", "autogluon",
+    "autokeras", "nni", "tpot", "codecarbon", "onnx", "onnxruntime", "optimum", "tensorrt",
+    "joblib", "skops", "bentoml", "mlsteward", "matplotlib", "seaborn", "plotly", "hydra",
+    "omegaconf", "tfx", "tensorflow_model_analysis", "kserve", "seldon_core", "mlserver",
+)  # fmt: skip
+
+
 class CodeIndex:
-    """Every call of every parsed module, by resolved name and by last attribute."""
+    """Every call of the relevant modules, by resolved name and by last attribute.
+
+    Built lazily: calls looked up by dotted name (``pandera.`` ...) read only the modules
+    that import that name's root; method lookups (``.log(...)``) read notebooks and the
+    modules that use a library of `ECOSYSTEM`. Trees are parsed on first need.
+    """
 
     def __init__(self, modules: Iterable[Module]) -> None:
-        self.by_name: dict[str, list[Site]] = defaultdict(list)
-        self.by_attr: dict[str, list[Site]] = defaultdict(list)
-        self._roots: dict[str, set[str]] = defaultdict(set)
-        for m in modules:
-            if m.tree is None:
-                continue
-            for call in m.nodes(ast.Call):
-                name = m.qualname(call.func) or ""
-                site = Site(m, call, name)
-                if name:
-                    self.by_name[name].append(site)
-                    self._roots[name.split(".", 1)[0]].add(name)
-                attr = _attr_of(call.func)
-                if attr:
-                    self.by_attr[attr].append(site)
+        self._modules = list(modules)
+        self._by_root: dict[str, dict[str, list[Site]]] = {}
+        self._sites: dict[str, list[Site]] = {}
+        self._by_attr: dict[str, list[Site]] | None = None
+        # tests get their ML objects from fixtures: a conftest that imports an ML or data
+        # library puts every test below it in scope
+        self._fixture_dirs = tuple(
+            m.path.rsplit("/", 1)[0] + "/" if "/" in m.path else ""
+            for m in self._modules
+            if m.path.endswith("conftest.py") and m.imports_any(*ECOSYSTEM)
+        )
+
+    @cached_property
+    def _relevant_paths(self) -> frozenset[str]:
+        eco = frozenset(ECOSYSTEM)
+        return frozenset(
+            m.path
+            for m in self._modules
+            if m.is_notebook
+            or not eco.isdisjoint(m.imports)
+            or (m.is_test and any(m.path.startswith(d) for d in self._fixture_dirs))
+        )
+
+    def _relevant(self, m: Module) -> bool:
+        return m.path in self._relevant_paths
+
+    def _module_sites(self, m: Module) -> list[Site]:
+        sites = self._sites.get(m.path)
+        if sites is None:
+            sites = []
+            if m.tree is not None:
+                for call in m.nodes(ast.Call):
+                    sites.append(Site(m, call, m.qualname(call.func) or ""))
+            self._sites[m.path] = sites
+        return sites
+
+    @property
+    def by_attr(self) -> dict[str, list[Site]]:
+        """Calls by the last name of their function, in ML and data modules."""
+        if self._by_attr is None:
+            by_attr: dict[str, list[Site]] = defaultdict(list)
+            for m in self._modules:
+                if self._relevant(m):
+                    for site in self._module_sites(m):
+                        attr = _attr_of(site.node.func)  # type: ignore[attr-defined]
+                        if attr:
+                            by_attr[attr].append(site)
+            self._by_attr = by_attr
+        return self._by_attr
+
+    def _names(self, root: str) -> dict[str, list[Site]]:
+        """Calls whose resolved name starts with ``root``, from modules that can make them."""
+        table = self._by_root.get(root)
+        if table is None:
+            table = defaultdict(list)
+            imported = [m for m in self._modules if root in m.imports]
+            # a root nobody imports is a local name (model.fit): read the ML modules
+            scope = imported or [m for m in self._modules if self._relevant(m)]
+            for m in scope:
+                for site in self._module_sites(m):
+                    if site.name.split(".", 1)[0] == root:
+                        table[site.name].append(site)
+            self._by_root[root] = table
+        return table
 
     @staticmethod
     def _keep(sites: Iterable[Site], tests: bool | None) -> list[Site]:
@@ -252,13 +328,14 @@ class CodeIndex:
         """
         found: list[Site] = []
         for name in names:
+            root = name.split(".", 1)[0].rstrip("_")
+            table = self._names(root)
             if name.endswith((".", "_")):
-                root = name.split(".", 1)[0]
-                for full in self._roots.get(root.rstrip("_"), ()):
+                for full, sites in table.items():
                     if full.startswith(name) or full == name.rstrip("."):
-                        found.extend(self.by_name[full])
+                        found.extend(sites)
             else:
-                found.extend(self.by_name.get(name, ()))
+                found.extend(table.get(name, ()))
         return self._keep(_unique(found), tests)
 
     def methods(
@@ -297,14 +374,27 @@ def index(facts: Facts) -> CodeIndex:
 # -- modules and imports ----------------------------------------------------------------------
 
 
-def library_users(facts: Facts, libs: Iterable[str], *, tests: bool | None = False) -> list[Module]:
-    """Parsed modules (and notebooks) importing any of ``libs``; tests per ``tests``."""
+def library_users(
+    facts: Facts,
+    libs: Iterable[str],
+    *,
+    tests: bool | None = False,
+    text: re.Pattern[str] | None = None,
+) -> list[Module]:
+    """Parsed modules (and notebooks) importing any of ``libs``; tests per ``tests``.
+
+    ``text``, when given, must also match the module's source: a cheap filter before a
+    parse, for rules that look for a word inside modules of a common library.
+    """
     wanted = tuple(libs)
     return [
         m
         for m in facts.python.modules
-        # imports first: they cost a text scan, a tree costs a parse
-        if (tests is None or m.is_test == tests) and m.imports_any(*wanted) and m.tree is not None
+        # imports and text first: they cost a scan, a tree costs a parse
+        if (tests is None or m.is_test == tests)
+        and m.imports_any(*wanted)
+        and (text is None or text.search(m.source) is not None)
+        and m.tree is not None
     ]
 
 

@@ -134,10 +134,22 @@ class Module:
 
     # -- node index ------------------------------------------------------------------------
     def _build_index(self) -> None:
+        # ast.walk's order (breadth first, fields in order) without its generators
         index: dict[type[ast.AST], list[ast.AST]] = defaultdict(list)
         if self.tree is not None:
-            for node in ast.walk(self.tree):
-                index[type(node)].append(node)
+            todo: list[ast.AST] = [self.tree]
+            i = 0
+            while i < len(todo):
+                node = todo[i]
+                i += 1
+                cls = type(node)
+                index[cls].append(node)
+                for name in cls._fields:
+                    value = getattr(node, name, None)
+                    if value.__class__ is list:
+                        todo.extend(item for item in value if isinstance(item, ast.AST))
+                    elif isinstance(value, ast.AST):
+                        todo.append(value)
         self._index = index
 
     def nodes(self, kind: type[N]) -> list[N]:

@@ -157,6 +157,8 @@ _DENYLIST_KEY = re.compile(
     r"prohibited)_?(attributes|features|columns|cols|fields)?[\"']?\s*[:=]",
     re.I | re.M,
 )
+#: a cheap text test before any tree is read: the names all start with one of these words
+_DENYLIST_WORD = re.compile(r"protected|sensitive|denylist|blocklist|blacklist|forbidden|prohibited", re.I)
 _DENYLIST_NAME = re.compile(
     r"^(protected|sensitive|denylist|blocklist|blacklist|forbidden|prohibited)"
     r"_?(attributes|attrs|features|columns|cols|fields)?$",
@@ -397,6 +399,8 @@ def _schema_in_code(facts: Facts) -> list[Evidence]:
     sites += _expectation_calls(facts, library_users(facts, ("great_expectations",), tests=None))
     out += [s.evidence(f"schema in code: `{s.name or _short(s)}` in {s.where}") for s in sites[:1]]
     for m in facts.python.modules:
+        if not m.imports_any("pandera", "dataframely", "patito"):
+            continue  # a schema class derives from one of these: no need to parse the rest
         for cls in m.nodes(ast.ClassDef):
             bases = [m.qualname(b) or "" for b in cls.bases]
             if any(b.startswith(("pandera.", "dataframely.", "patito.")) for b in bases):
@@ -485,7 +489,7 @@ def _validation_stages(facts: Facts) -> list[Evidence]:
 def _orchestrated(facts: Facts) -> list[Evidence]:
     """A validation task in an Airflow, Prefect, Dagster or Kubeflow pipeline."""
     out = []
-    for m in library_users(facts, _ORCHESTRATORS):
+    for m in library_users(facts, _ORCHESTRATORS, text=_VALIDATION_STEP):
         scheduled = any(
             k.arg in ("schedule", "schedule_interval", "cron")
             for call in m.nodes(ast.Call)
@@ -964,7 +968,8 @@ def _denylist_code(facts: Facts) -> tuple[list[Evidence], list[Evidence]]:
     lists: list[Evidence] = []
     checks: list[Evidence] = []
     names: set[str] = set()
-    for m in facts.python.modules:
+    modules = [m for m in facts.python.modules if _DENYLIST_WORD.search(m.source)]
+    for m in modules:
         for node in m.nodes(ast.Assign):
             for target in node.targets:
                 if (
@@ -982,7 +987,7 @@ def _denylist_code(facts: Facts) -> tuple[list[Evidence], list[Evidence]]:
                             node.lineno,
                         )
                     )
-    for m in facts.python.modules:
+    for m in modules:
         refs: list[ast.expr] = [
             n for n in m.nodes(ast.Name) if n.id in names or _DENYLIST_NAME.match(n.id)
         ]
