@@ -158,7 +158,9 @@ _DENYLIST_KEY = re.compile(
     re.I | re.M,
 )
 #: a cheap text test before any tree is read: the names all start with one of these words
-_DENYLIST_WORD = re.compile(r"protected|sensitive|denylist|blocklist|blacklist|forbidden|prohibited", re.I)
+_DENYLIST_WORD = re.compile(
+    r"protected|sensitive|denylist|blocklist|blacklist|forbidden|prohibited", re.I
+)
 _DENYLIST_NAME = re.compile(
     r"^(protected|sensitive|denylist|blocklist|blacklist|forbidden|prohibited)"
     r"_?(attributes|attrs|features|columns|cols|fields)?$",
