@@ -151,6 +151,7 @@ _SELECTION_KEYWORDS = (
     "eval_metric", "objective_metric_name", "direction", "directions",
 )
 _METRICS_FILE = re.compile(r"(^|/)\w*(metrics?|scores?|results?)\.json$", re.I)
+_METRICS_WORD = re.compile(r"(metrics?|scores?|results?)\.json", re.I)
 
 #: AutoML and architecture search: label -> packages
 AUTOML: dict[str, tuple[str, ...]] = {
@@ -754,6 +755,8 @@ def _best_so_far(facts: Facts) -> Evidence | None:
 def _metrics_file_written(facts: Facts) -> Evidence | None:
     """A ``metrics.json``-like file named in the source (evaluation writes it)."""
     for m in facts.python.source_modules:
+        if not _METRICS_WORD.search(m.source):
+            continue  # the file name must be in the text: no need to parse
         for const in m.nodes(ast.Constant):
             value = const.value
             if isinstance(value, str) and len(value) < 120 and _METRICS_FILE.search(value):
