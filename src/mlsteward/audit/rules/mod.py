@@ -178,12 +178,16 @@ def _threshold_checks(facts: Facts) -> list[Site]:
     """Asserts and fail-fast ``if``s that hold a metric against a threshold."""
     out: list[Site] = []
     for m in facts.python.modules:
-        if m.tree is None or m.is_notebook:
+        if m.is_notebook:
             continue
         if not m.is_test and not m.imports_any(*ML_LIBS, "json", "mlflow", "mlsteward"):
             continue
         if m.is_test and _UNIT_TEST.search(m.path):
             continue  # a unit test checks code on fixture data, not the trained model
+        if m.is_test and not _METRIC_WORD.search(m.source):
+            continue  # no metric named in the text: nothing to parse for
+        if m.tree is None:
+            continue
         for a in m.nodes(ast.Assert):
             if any(_metric_threshold(c, tests=m.is_test) for c in _compares(a.test)):
                 out.append(Site(m, a))
@@ -219,6 +223,13 @@ def _short(site: Site, limit: int = 60) -> str:
 
 
 # -- MOD001 ------------------------------------------------------------------------------------
+
+
+#: cheap text tests before a module is parsed
+_METRIC_WORD = re.compile(
+    r"accura|auc|f1|precision|recall|loss|score|rmse|mae|mse|metric|iou|map\b", re.I
+)
+_REPRO_WORD = re.compile(r"seed|\.fit\(|train|reproduc|determinis", re.I)
 
 
 @rule(
@@ -604,8 +615,10 @@ def feature_importance(facts: Facts) -> Outcome:
     if sites:
         return Outcome.passed(sites[0].evidence(f"`{sites[0].name}` in {sites[0].where}"))
     for m in facts.python.source_modules:
+        if not m.imports_any(*ML_LIBS):
+            continue
         for node in m.nodes(ast.Attribute):
-            if node.attr in _IMPORTANCE_ATTRS[:2] and m.imports_any(*ML_LIBS):
+            if node.attr in _IMPORTANCE_ATTRS[:2]:
                 text = f"`{ast.unparse(node)}` read in {m.path} {m.where(node.lineno)}"
                 return Outcome.passed(Evidence(text, Strength.PRESENT, m.path, node.lineno))
     calls = [
@@ -614,6 +627,7 @@ def feature_importance(facts: Facts) -> Outcome:
     ablation = [
         (m, f)
         for m in facts.python.source_modules
+        if "ablat" in m.source.lower()  # the name is in the text: parse only those
         for f in m.nodes(ast.FunctionDef)
         if "ablat" in f.name.lower()
     ]
@@ -652,7 +666,7 @@ def feature_importance(facts: Facts) -> Outcome:
 def _champion_code(facts: Facts) -> Evidence | None:
     """Code that compares a candidate with the production model."""
     for m in facts.python.modules:
-        if m.tree is None or not m.imports_any(*ML_LIBS, "mlflow", "mlsteward"):
+        if not m.imports_any(*ML_LIBS, "mlflow", "mlsteward") or m.tree is None:
             continue
         registry = any(
             isinstance(c.value, str) and _REGISTRY_STAGE.search(c.value)
@@ -807,6 +821,8 @@ def staleness_known(facts: Facts) -> Outcome:
             sites[0].evidence(f"time-based evaluation `{sites[0].name}` in {sites[0].where}")
         )
     for m in facts.python.source_modules:
+        if not _STALENESS_NAMES.search(m.source):
+            continue  # the function's name is in the text
         for f in m.nodes(ast.FunctionDef):
             if _STALENESS_NAMES.search(f.name):
                 return Outcome.passed(
@@ -859,6 +875,8 @@ def staleness_known(facts: Facts) -> Outcome:
 def _repro_tests(facts: Facts) -> list[Site]:
     out = []
     for m in facts.python.test_modules:
+        if not _REPRO_WORD.search(m.source):
+            continue  # a reproducibility test names a seed, a fit or a training run
         for f in m.nodes(ast.FunctionDef):
             if not f.name.startswith("test"):
                 continue
