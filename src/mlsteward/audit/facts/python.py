@@ -204,7 +204,16 @@ class Module:
         return frozenset(out)
 
     def imports_any(self, *modules: str) -> bool:
-        return any(m in self.imports for m in modules)
+        return not self.imports.isdisjoint(modules)
+
+    @cached_property
+    def _lower(self) -> str:
+        return self.source.lower()
+
+    def mentions(self, *words: str) -> bool:
+        """Whether the text contains any of ``words`` (lower case): a test before a parse."""
+        low = self._lower
+        return any(w in low for w in words)
 
     def qualname(self, node: ast.AST) -> str | None:
         """The dotted name an expression refers to, through import aliases.

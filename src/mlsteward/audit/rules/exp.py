@@ -755,7 +755,7 @@ def _best_so_far(facts: Facts) -> Evidence | None:
 def _metrics_file_written(facts: Facts) -> Evidence | None:
     """A ``metrics.json``-like file named in the source (evaluation writes it)."""
     for m in facts.python.source_modules:
-        if not _METRICS_WORD.search(m.source):
+        if ".json" not in m.source or not _METRICS_WORD.search(m.source):
             continue  # the file name must be in the text: no need to parse
         for const in m.nodes(ast.Constant):
             value = const.value

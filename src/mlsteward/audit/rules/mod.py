@@ -184,7 +184,7 @@ def _threshold_checks(facts: Facts) -> list[Site]:
             continue
         if m.is_test and _UNIT_TEST.search(m.path):
             continue  # a unit test checks code on fixture data, not the trained model
-        if m.is_test and not _METRIC_WORD.search(m.source):
+        if m.is_test and not m.mentions(*_METRIC_WORDS):
             continue  # no metric named in the text: nothing to parse for
         if m.tree is None:
             continue
@@ -225,11 +225,11 @@ def _short(site: Site, limit: int = 60) -> str:
 # -- MOD001 ------------------------------------------------------------------------------------
 
 
-#: cheap text tests before a module is parsed
-_METRIC_WORD = re.compile(
-    r"accura|auc|f1|precision|recall|loss|score|rmse|mae|mse|metric|iou|map\b", re.I
-)
-_REPRO_WORD = re.compile(r"seed|\.fit\(|train|reproduc|determinis", re.I)
+#: words one of which a test that checks a metric names (a text test before a parse)
+_METRIC_WORDS = (
+    "accura", "auc", "f1", "precision", "recall", "loss", "score", "rmse", "mae", "mse",
+    "metric", "iou", "map",
+)  # fmt: skip
 
 
 @rule(
@@ -627,7 +627,7 @@ def feature_importance(facts: Facts) -> Outcome:
     ablation = [
         (m, f)
         for m in facts.python.source_modules
-        if "ablat" in m.source.lower()  # the name is in the text: parse only those
+        if m.mentions("ablat")  # the name is in the text: parse only those
         for f in m.nodes(ast.FunctionDef)
         if "ablat" in f.name.lower()
     ]
@@ -821,7 +821,7 @@ def staleness_known(facts: Facts) -> Outcome:
             sites[0].evidence(f"time-based evaluation `{sites[0].name}` in {sites[0].where}")
         )
     for m in facts.python.source_modules:
-        if not _STALENESS_NAMES.search(m.source):
+        if not m.mentions("backtest", "staleness", "model_age", "historical_forecasts"):
             continue  # the function's name is in the text
         for f in m.nodes(ast.FunctionDef):
             if _STALENESS_NAMES.search(f.name):
@@ -875,7 +875,7 @@ def staleness_known(facts: Facts) -> Outcome:
 def _repro_tests(facts: Facts) -> list[Site]:
     out = []
     for m in facts.python.test_modules:
-        if not _REPRO_WORD.search(m.source):
+        if not m.mentions("seed", ".fit(", "train", "reproduc", "determinis"):
             continue  # a reproducibility test names a seed, a fit or a training run
         for f in m.nodes(ast.FunctionDef):
             if not f.name.startswith("test"):
