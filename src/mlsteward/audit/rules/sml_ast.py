@@ -62,7 +62,7 @@ PANDAS = ("pandas", "modin.pandas")
 
 def pandas_modules(facts: Facts, *, tests: bool = False, notebooks: bool = True) -> list[Module]:
     """Parsed files that import pandas."""
-    return [m for m in parsed(facts, tests=tests, notebooks=notebooks) if m.imports_any(*PANDAS)]
+    return parsed(facts, *PANDAS, tests=tests, notebooks=notebooks)
 
 
 def no_pandas() -> Outcome:
@@ -74,12 +74,26 @@ def words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-def parsed(facts: Facts, *, tests: bool = False, notebooks: bool = True) -> list[Module]:
-    """Modules and notebooks that parsed; test modules only when ``tests`` is true."""
+def parsed(
+    facts: Facts,
+    *libs: str,
+    tests: bool = False,
+    notebooks: bool = True,
+    words: tuple[str, ...] = (),
+) -> list[Module]:
+    """Modules and notebooks that parsed; test modules only when ``tests`` is true.
+
+    With ``libs`` or ``words``, only modules that import one of the libraries or whose
+    text contains one of the (lower-case) words: asked before the parse, so modules a
+    smell cannot be in are never parsed.
+    """
     return [
         m
         for m in facts.python.modules
-        if m.tree is not None and (tests or not m.is_test) and (notebooks or not m.is_notebook)
+        if (tests or not m.is_test)
+        and (notebooks or not m.is_notebook)
+        and ((not libs and not words) or m.imports_any(*libs) or (words and m.mentions(*words)))
+        and m.tree is not None
     ]
 
 

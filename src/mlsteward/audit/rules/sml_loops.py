@@ -38,7 +38,7 @@ Loop = ast.For | ast.AsyncFor | ast.While
 
 
 def torch_modules(facts: Facts, *, tests: bool = False) -> list[Module]:
-    return [m for m in parsed(facts, tests=tests) if m.imports_any(*TORCH)]
+    return parsed(facts, *TORCH, tests=tests)
 
 
 def no_torch() -> Outcome:

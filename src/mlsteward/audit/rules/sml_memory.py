@@ -121,7 +121,7 @@ def memory_not_freed(facts: Facts) -> Outcome:
         total_loss += loss.item()
     ```
     """
-    mods = [m for m in parsed(facts) if m.imports_any(*TORCH, *_KERAS)]
+    mods = parsed(facts, *TORCH, *_KERAS)
     if not mods:
         return Outcome.not_applicable("no module or notebook imports PyTorch, TensorFlow or Keras")
     hits: list[Hit] = []

@@ -78,7 +78,9 @@ def nan_equality(facts: Facts) -> Outcome:
     mask = np.isnan(values)              # NumPy; math.isnan(x) for a float
     ```
     """
-    mods = parsed(facts, tests=True)
+    users = [m for m in facts.python.modules if m.imports_any(*_NAN_LIBS)]
+    # a comparison with NaN (or pd.NA) names it: only modules that say so are parsed
+    mods = parsed(facts, tests=True, words=("nan", ".na"))
     hits: list[Hit] = []
     for m in mods:
         for cmp in m.nodes(ast.Compare):
@@ -97,9 +99,9 @@ def nan_equality(facts: Facts) -> Outcome:
                         )
                     )
                     break
-    if not hits and not any(m.imports_any(*_NAN_LIBS) for m in mods):
+    if not hits and not users:
         return Outcome.not_applicable("no module uses NumPy, pandas, math or a tensor library")
-    return smell_outcome(hits, "no == / != comparison with NaN", mods)
+    return smell_outcome(hits, "no == / != comparison with NaN", users)
 
 
 # -- SML004 ------------------------------------------------------------------------------------

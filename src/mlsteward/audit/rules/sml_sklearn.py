@@ -135,7 +135,7 @@ def no_scaling_before_sensitive_operation(facts: Facts) -> Outcome:
     model = make_pipeline(StandardScaler(), SVC(C=1.0)).fit(df[features], df["churn"])
     ```
     """
-    mods = [m for m in parsed(facts) if m.imports_any("sklearn")]
+    mods = parsed(facts, "sklearn")
     if not mods:
         return Outcome.not_applicable("no module or notebook imports scikit-learn")
     candidates = [(m, c, n) for m in mods for c, n in calls(m) if _sensitive(m, c, n)]
@@ -337,7 +337,7 @@ def data_leakage_fit_before_split(facts: Facts) -> Outcome:
     # cross-validation: cross_val_score(make_pipeline(StandardScaler(), clf), X, y)
     ```
     """
-    mods = [m for m in parsed(facts) if m.imports_any(*_SK)]
+    mods = parsed(facts, *_SK)
     if not mods:
         return Outcome.not_applicable("no module or notebook imports scikit-learn")
     hits: list[Hit] = []
@@ -513,9 +513,7 @@ def threshold_dependent_validation(facts: Facts) -> Outcome:
           average_precision_score(y_test, scores))
     ```
     """
-    mods = [
-        m for m in parsed(facts) if m.imports_any("sklearn", "torchmetrics", "tensorflow", "keras")
-    ]
+    mods = parsed(facts, "sklearn", "torchmetrics", "tensorflow", "keras")
     if not mods:
         return Outcome.not_applicable("no module or notebook imports a metrics library")
     dependent: list[tuple[Module, ast.Call, str]] = []

@@ -140,7 +140,7 @@ def matrix_multiplication_api(facts: Facts) -> Outcome:
     y = X @ W.T
     ```
     """
-    mods = [m for m in parsed(facts) if m.imports_any("numpy")]
+    mods = parsed(facts, "numpy")
     if not mods:
         return Outcome.not_applicable("no module or notebook imports NumPy")
     hits: list[Hit] = []
@@ -293,7 +293,7 @@ def missing_mask_of_invalid_value(facts: Facts) -> Outcome:
     # better: F.binary_cross_entropy_with_logits(logits, y), or log_softmax
     ```
     """
-    mods = [m for m in parsed(facts) if m.imports_any("torch", "tensorflow", "numpy")]
+    mods = parsed(facts, "torch", "tensorflow", "numpy")
     if not mods:
         return Outcome.not_applicable("no module or notebook imports NumPy, PyTorch or TensorFlow")
     hits: list[Hit] = []
@@ -388,7 +388,7 @@ def broadcasting_not_used(facts: Facts) -> Outcome:
     out = x + b          # b broadcasts over the batch dimension
     ```
     """
-    mods = [m for m in parsed(facts) if m.imports_any("torch", "tensorflow", "numpy")]
+    mods = parsed(facts, "torch", "tensorflow", "numpy")
     if not mods:
         return Outcome.not_applicable("no module or notebook imports NumPy, PyTorch or TensorFlow")
     hits: list[Hit] = []
@@ -469,7 +469,7 @@ def tensorarray_not_used(facts: Facts) -> Outcome:
     out = ta.stack()
     ```
     """
-    mods = [m for m in parsed(facts) if m.imports_any("tensorflow")]
+    mods = parsed(facts, "tensorflow")
     if not mods:
         return Outcome.not_applicable("no module or notebook imports TensorFlow")
     hits: list[Hit] = []

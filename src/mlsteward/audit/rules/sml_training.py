@@ -182,7 +182,7 @@ def hyperparameters_not_set(facts: Facts) -> Outcome:
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-4, weight_decay=0.01)
     ```
     """
-    mods = [m for m in parsed(facts) if m.imports_any(*_ML_LIBS)]
+    mods = parsed(facts, *_ML_LIBS)
     if not mods:
         return Outcome.not_applicable(
             "no module uses scikit-learn, PyTorch, TensorFlow, XGBoost or LightGBM"
@@ -445,7 +445,9 @@ def randomness_uncontrolled(facts: Facts) -> Outcome:
     # or once per process: random.seed(SEED); np.random.seed(SEED); torch.manual_seed(SEED)
     ```
     """
-    mods = parsed(facts)
+    # a draw needs a generator's library (or sklearn's random_state); a seed helper of the
+    # project's own is named so: other modules are never parsed
+    mods = parsed(facts, *LIBS, *_ML_LIBS, "sklearn", "jax", words=("seed",))
     draws = {m.path: _draws(m) for m in mods}
     package_seeds: dict[str, list[tuple[Module, ast.Call]]] = {}
     for m in mods:
