@@ -81,3 +81,15 @@ def test_relative_imports_are_recorded_with_a_leading_dot() -> None:
     m, _ = parse_module("pkg/a.py", "from . import features, model as m\nfrom .utils import io\n")
     assert {".features", ".model", ".utils"} <= m.imports
     assert "" not in m.imports
+
+
+def test_imports_in_docstrings_are_not_imports() -> None:
+    m, _ = parse_module(
+        "rules.py",
+        '"""Rule docs.\n\n    import mlflow\n"""\nimport numpy as np\n'
+        "def f():\n    '''Example::\n\n        from flaml import AutoML\n    '''\n"
+        "    import pandas\n",
+    )
+    assert {"numpy", "pandas"} <= m.imports
+    assert "mlflow" not in m.imports
+    assert "flaml" not in m.imports

@@ -348,10 +348,18 @@ _IMPORT = re.compile(
 )
 
 
+_TRIPLE_QUOTED = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""' + r"|'''(?:[^'\\]|\\.|'(?!''))*'''", re.S
+)
+
+
 def scan_imports(source: str) -> set[str]:
     """Dotted names imported by ``source``: ``from a import b`` gives a and a.b."""
     if "import" not in source:
         return set()
+    if '"""' in source or "'''" in source:
+        # an import written in a docstring or a code example is not an import
+        source = _TRIPLE_QUOTED.sub("", source)
     names: set[str] = set()
     for frm, what, plain in _IMPORT.findall(source):
         if plain:
