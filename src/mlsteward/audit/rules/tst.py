@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
 from mlsteward.audit.rules.ci import training_anchor, training_code
 
 if TYPE_CHECKING:
+    from mlsteward.audit.facts.python import Module
     from mlsteward.audit.facts.tests import Target
 
 __all__ = ["ci_test_evidence"]
@@ -147,6 +148,21 @@ def _coverage(facts: Facts, targets: Sequence[Target], what: str, fix: str) -> O
     note = f"{score:g} of {total} module(s) covered by tests"
     evidence = _with_ci(facts, evidence[:5], covering)
     return Outcome.partial(score / total, *hits, evidence=evidence, note=note)
+
+
+def _no_model_code(notebooks: Sequence[Module], only_notebooks: str) -> Outcome:
+    """Not applicable: there is no model code outside notebooks to test."""
+    if notebooks:
+        return Outcome.not_applicable(f"{only_notebooks} ({notebooks[0].path})")
+    return Outcome.not_applicable("no code that defines or trains a model")
+
+
+def _passed_by_tests(facts: Facts, found: Sequence[Any], note: str) -> Outcome:
+    """Passed on the first test found, with CI's strength when CI runs those tests."""
+    first = found[0]
+    text = f"{first.path}::{first.case.name} {first.reason}"
+    ev = [Evidence(text, Strength.PRESENT, first.path, first.where)]
+    return Outcome.passed(*_with_ci(facts, ev, [f.path for f in found]), note=note)
 
 
 @rule(
@@ -396,26 +412,10 @@ def no_pipeline_test(facts: Facts) -> Outcome:
     """
     modules, notebooks = training_code(facts)
     if not modules and not facts.files.named("dvc.yaml"):
-        why = (
-            f"training happens only in notebooks ({notebooks[0].path})"
-            if notebooks
-            else ("no code that defines or trains a model")
-        )
-        return Outcome.not_applicable(why)
+        return _no_model_code(notebooks, "training happens only in notebooks")
     found = facts.tests.pipeline_tests
     if found:
-        first = found[0]
-        ev = [
-            Evidence(
-                f"{first.path}::{first.case.name} {first.reason}",
-                Strength.PRESENT,
-                first.path,
-                first.where,
-            )
-        ]
-        return Outcome.passed(
-            *_with_ci(facts, ev, [f.path for f in found]), note=f"{len(found)} end-to-end test(s)"
-        )
+        return _passed_by_tests(facts, found, f"{len(found)} end-to-end test(s)")
     anchor = training_anchor(modules) or facts.files.named("dvc.yaml")[0]
     return Outcome.failed(
         Hit(
@@ -461,27 +461,10 @@ def no_ml_regression_tests(facts: Facts) -> Outcome:
     """
     modules, notebooks = training_code(facts)
     if not modules and not facts.files.named("dvc.yaml"):
-        why = (
-            f"ML code lives only in notebooks ({notebooks[0].path})"
-            if notebooks
-            else ("no code that defines or trains a model")
-        )
-        return Outcome.not_applicable(why)
+        return _no_model_code(notebooks, "ML code lives only in notebooks")
     checks = facts.tests.quality_checks
     if checks:
-        first = checks[0]
-        ev = [
-            Evidence(
-                f"{first.path}::{first.case.name} {first.reason}",
-                Strength.PRESENT,
-                first.path,
-                first.where,
-            )
-        ]
-        return Outcome.passed(
-            *_with_ci(facts, ev, [c.path for c in checks]),
-            note=f"{len(checks)} test(s) check model quality",
-        )
+        return _passed_by_tests(facts, checks, f"{len(checks)} test(s) check model quality")
     dvc = facts.files.named("dvc.yaml")
     where = training_anchor(modules) or (dvc[0] if dvc else facts.files.anchor("README*"))
     return Outcome.failed(
