@@ -374,7 +374,13 @@ class _Resolver:
     def _tool_kinds(self, text: str) -> set[str]:
         """Kinds by pattern, plus what the tools' configuration adds (ruff with bandit rules
         is a security scan), minus the tests `classify` guesses from a runner whose tasks
-        tell what really runs."""
+        tell what really runs. Memoised: the same command text recurs across jobs."""
+        memo: dict[str, frozenset[str]] = self.__dict__.setdefault("_tool_kinds_memo", {})
+        if text not in memo:
+            memo[text] = frozenset(self._tool_kinds_of(text))
+        return set(memo[text])
+
+    def _tool_kinds_of(self, text: str) -> set[str]:
         kinds = set(classify(text)) | self.tools.config_kinds(text)
         low = text.lower()
         if _RUNNER_ONLY.search(low) and not _TEST_TOOL.search(low) and self._tasks(text):
