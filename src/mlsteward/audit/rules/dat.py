@@ -158,9 +158,9 @@ _DENYLIST_KEY = re.compile(
     re.I | re.M,
 )
 #: a cheap text test before any tree is read: the names all start with one of these words
-_DENYLIST_WORD = re.compile(
-    r"protected|sensitive|denylist|blocklist|blacklist|forbidden|prohibited", re.I
-)
+_DENYLIST_WORDS = (
+    "protected", "sensitive", "denylist", "blocklist", "blacklist", "forbidden", "prohibited",
+)  # fmt: skip
 _DENYLIST_NAME = re.compile(
     r"^(protected|sensitive|denylist|blocklist|blacklist|forbidden|prohibited)"
     r"_?(attributes|attrs|features|columns|cols|fields)?$",
@@ -970,7 +970,7 @@ def _denylist_code(facts: Facts) -> tuple[list[Evidence], list[Evidence]]:
     lists: list[Evidence] = []
     checks: list[Evidence] = []
     names: set[str] = set()
-    modules = [m for m in facts.python.modules if _DENYLIST_WORD.search(m.source)]
+    modules = [m for m in facts.python.modules if m.mentions(*_DENYLIST_WORDS)]
     for m in modules:
         for node in m.nodes(ast.Assign):
             for target in node.targets:
