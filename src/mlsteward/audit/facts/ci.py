@@ -361,7 +361,15 @@ class CIFacts:
         )
 
     def jobs_that(self, kind: str) -> list[Job]:
-        return [j for j in self.jobs if kind in j.kinds]
+        """Jobs that run ``kind`` (cached: the jobs are fixed once read, rules ask often)."""
+        cache: dict[str, list[Job]] = self.__dict__.setdefault("_jobs_by_kind", {})
+        if kind not in cache:
+            cache[kind] = [j for j in self.jobs if kind in j.kinds]
+        return cache[kind]
+
+    def ranked(self, kind: str) -> list[Job]:
+        """Jobs that run ``kind``, strongest evidence first."""
+        return sorted(self.jobs_that(kind), key=lambda j: -j.strength_for(kind))
 
     def best(self, kind: str) -> Job | None:
         """The job that runs ``kind`` with the strongest trigger (the first of equals)."""

@@ -12,52 +12,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Sequence
 
 from mlsteward.audit.facts import Facts
-from mlsteward.audit.facts.ci import Job
 from mlsteward.audit.facts.deploy import Signal
 from mlsteward.audit.facts.python import Module
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
 
 _MAX_EVIDENCE = 3
-
-
-T = TypeVar("T")
-
-
-def _memo(facts: Facts, key: str, make: Callable[[], T]) -> T:
-    """Compute once per audit. A workaround: `PythonFacts.source_modules` and `Job.kinds`
-    are recomputed on every access (reported to the lead), and these rules ask often."""
-    cache: dict[str, Any] = facts.__dict__.setdefault("_steward_dpl_memo", {})
-    if key not in cache:
-        cache[key] = make()
-    return cast(T, cache[key])
-
-
-def source_modules(facts: Facts) -> list[Module]:
-    return _memo(facts, "source", lambda: facts.python.source_modules)
-
-
-def ci_jobs(facts: Facts, kind: str) -> list[Job]:
-    """CI jobs that run ``kind``, strongest first."""
-    kinds = _memo(facts, "ci-kinds", lambda: [(j, j.kinds) for j in facts.ci.jobs])
-    return _memo(
-        facts,
-        f"ci:{kind}",
-        lambda: sorted((j for j, k in kinds if kind in k), key=lambda j: -j.strength),
-    )
-
-
-def anchor(facts: Facts, *candidates: str) -> str | None:
-    """`FileIndex.anchor`, once per audit for the same candidates (it globs every file)."""
-    return _memo(facts, "anchor:" + "|".join(candidates), lambda: facts.files.anchor(*candidates))
-
-
-def ci_evidence(facts: Facts, kind: str) -> Evidence | None:
-    jobs = ci_jobs(facts, kind)
-    return jobs[0].evidence(kind) if jobs else None
 
 
 def evidence_of(signals: Sequence[Signal], limit: int = _MAX_EVIDENCE) -> list[Evidence]:
@@ -67,7 +29,7 @@ def evidence_of(signals: Sequence[Signal], limit: int = _MAX_EVIDENCE) -> list[E
 
 def deploy_anchor(facts: Facts) -> str | None:
     """Where a repository-level deployment finding belongs: a deployment file, else README."""
-    return facts.deploy.anchor or anchor(facts)
+    return facts.deploy.anchor or facts.files.anchor()
 
 
 def served_here(facts: Facts) -> bool:
@@ -127,7 +89,7 @@ def model_not_packaged(facts: Facts) -> Outcome:
         Hit(
             "no container, manifest or serving configuration packages the model; add a "
             "Dockerfile or a serving config",
-            anchor(facts),
+            facts.files.anchor(),
         )
     )
 
@@ -449,7 +411,7 @@ def no_serving_smoke_test(facts: Facts) -> Outcome:
         else:
             text = f"test sends a prediction request to the serving app ({m.path})"
             real.append(Evidence(text, Strength.PRESENT, m.path, line))
-    ci = ci_evidence(facts, "test")
+    ci = facts.ci.evidence("test")
     if real:
         return Outcome.passed(*real[:2], *([ci] if ci else []))
     if stand_in:

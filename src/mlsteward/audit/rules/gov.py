@@ -16,7 +16,7 @@ import re
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.docs import Document
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
-from mlsteward.audit.rules.dpl import anchor, evidence_of, source_modules
+from mlsteward.audit.rules.dpl import evidence_of
 
 _INTENDED = r"intended[ -]?use|\buses\b|use[ -]?cases?|direct use|out[- ]of[- ]scope|purpose"
 _LIMITS = r"limitation|caveat|\brisks?\b|\bbias|known issues|recommendation|out[- ]of[- ]scope"
@@ -80,7 +80,7 @@ def model_card_missing(facts: Facts) -> Outcome:
         return Outcome.failed(
             Hit(
                 "no model card: add MODEL_CARD.md with intended use and limitations",
-                anchor(facts),
+                facts.files.anchor(),
             )
         )
     best_score, best_card, best_evidence = -1.0, cards[0], []
@@ -169,7 +169,7 @@ def datasheet_missing(facts: Facts) -> Outcome:
             ),
             evidence=[doc_evidence(first, f"data README {first.path}")],
         )
-    where = anchor(facts)
+    where = facts.files.anchor()
     return Outcome.failed(Hit("no datasheet or data card documents the training data", where))
 
 
@@ -230,7 +230,7 @@ def responsible_ai_values_unstated(facts: Facts) -> Outcome:
     return Outcome.failed(
         Hit(
             "no responsible-AI values are stated; add a short policy and link it",
-            anchor(facts),
+            facts.files.anchor(),
         )
     )
 
@@ -284,7 +284,7 @@ def risk_assessment_missing(facts: Facts) -> Outcome:
                 ),
                 evidence=[section],
             )
-    return Outcome.failed(Hit("no risk or impact assessment is documented", anchor(facts)))
+    return Outcome.failed(Hit("no risk or impact assessment is documented", facts.files.anchor()))
 
 
 _EXPLAIN_LIBS = {
@@ -354,7 +354,7 @@ def explanations_not_given(facts: Facts) -> Outcome:
         return Outcome.passed(*evidence_of(platform))
     served: list[Evidence] = []
     offline: list[Evidence] = []
-    for m in source_modules(facts):
+    for m in facts.python.source_modules:
         lib = next((lib for lib in _EXPLAIN_LIBS if lib in m.imports), None)
         if lib is None:
             continue
@@ -455,14 +455,14 @@ def no_concern_channel(facts: Facts) -> Outcome:
             Hit(
                 "concerns can only be raised in public or under the code of conduct; add a private "
                 "channel (SECURITY.md, a contact in the model card)",
-                weak[0].path or anchor(facts),
+                weak[0].path or facts.files.anchor(),
             ),
             evidence=weak,
         )
     return Outcome.failed(
         Hit(
             "no channel to raise concerns (SECURITY.md, contact, concern template)",
-            anchor(facts),
+            facts.files.anchor(),
         )
     )
 
@@ -501,5 +501,5 @@ def no_audit_report(facts: Facts) -> Outcome:
             *[doc_evidence(r, f"audit report {r.path}{dated(r)}") for r in reports[:2]]
         )
     return Outcome.failed(
-        Hit("no audit report of the application in the repository", anchor(facts))
+        Hit("no audit report of the application in the repository", facts.files.anchor())
     )

@@ -13,7 +13,6 @@ import re
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.python import Module
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
-from mlsteward.audit.rules.dpl import anchor, ci_evidence, source_modules
 from mlsteward.audit.rules.gov import dated, doc_evidence
 
 # -- audit trail ----------------------------------------------------------------------------
@@ -85,7 +84,7 @@ def _trail(facts: Facts) -> dict[str, Evidence]:
                 "mlsteward workspace records runs and lineage", Strength.PRESENT, ".steward", None
             ),
         )
-    for m in source_modules(facts):
+    for m in facts.python.source_modules:
         tracker = next((t for t in _TRACKERS if t in m.imports), None)
         if tracker and "run" not in found:
             found["run"] = Evidence(
@@ -164,7 +163,7 @@ def no_audit_trail(facts: Facts) -> Outcome:
     parts = {"run": "training runs are not tracked", "data": "no lineage from data to model",
              "registry": "no registry versions the models served"}  # fmt: skip
     missing = [message for key, message in parts.items() if key not in trail]
-    where = anchor(facts, "dvc.yaml", "MLproject")
+    where = facts.files.anchor("dvc.yaml", "MLproject")
     hits = [Hit(f"audit trail incomplete: {'; '.join(missing)}", where)] if missing else []
     return Outcome.partial(len(trail) / 3, *hits, evidence=list(trail.values()))
 
@@ -235,10 +234,10 @@ def fairness_privacy_unchecked(facts: Facts) -> Outcome:
             privacy.append(
                 Evidence(f"{_PRIVACY_LIBS[priv]} in {m.path}", Strength.PRESENT, m.path, 1)
             )
-    if any("test" in e.text for e in fairness) and (ci := ci_evidence(facts, "test")) is not None:
+    if any("test" in e.text for e in fairness) and (ci := facts.ci.evidence("test")) is not None:
         fairness.append(ci)
     hits = []
-    where = anchor(facts)
+    where = facts.files.anchor()
     if not fairness:
         hits.append(Hit("no fairness check on model outcomes across groups", where))
     if not privacy:
@@ -360,7 +359,7 @@ def ml_use_not_disclosed(facts: Facts) -> Outcome:
                     )
                     break
     ui = list(facts.files.with_suffix(*_UI_SUFFIXES))
-    apps = [m for m in source_modules(facts) if m.imports_any("streamlit", "gradio")]
+    apps = [m for m in facts.python.source_modules if m.imports_any("streamlit", "gradio")]
     shown = _disclosure_in_templates(facts, ui) or _disclosure_in_apps(apps)
     if shown is not None:
         evidence.append(shown)
@@ -370,7 +369,7 @@ def ml_use_not_disclosed(facts: Facts) -> Outcome:
     if not deploy.handlers and not ui:
         return Outcome.unknown("no serving code or user interface in this repository")
     target = deploy.predict_handlers[0] if deploy.predict_handlers else None
-    where = (target.path, target.line) if target else (ui[0] if ui else anchor(facts), None)
+    where = (target.path, target.line) if target else (ui[0] if ui else facts.files.anchor(), None)
     return Outcome.failed(
         Hit("nothing tells users or API clients that a model produced the answer", *where)
     )

@@ -17,13 +17,7 @@ from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.python import Module
 from mlsteward.audit.facts.serving import Handler
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
-from mlsteward.audit.rules.dpl import (
-    ci_jobs,
-    deploy_anchor,
-    evidence_of,
-    served_here,
-    source_modules,
-)
+from mlsteward.audit.rules.dpl import deploy_anchor, evidence_of, served_here
 
 NOT_SERVED = "nothing in this repository serves a model"
 
@@ -31,7 +25,7 @@ NOT_SERVED = "nothing in this repository serves a model"
 def sources(facts: Facts, notebooks: bool = False) -> Iterator[Module]:
     """Non-test modules (and notebooks if asked), unparsed: callers check the text or the
     imports before the tree, so most modules of a large repository are never parsed."""
-    for m in source_modules(facts):
+    for m in facts.python.source_modules:
         if notebooks or not m.is_notebook:
             yield m
 
@@ -414,7 +408,7 @@ def no_drift_check(facts: Facts) -> Outcome:
         evidence.append(item)
         if (ci := ci_running(facts, m.path)) is not None:
             evidence.insert(0, ci)
-    for job in ci_jobs(facts, "drift"):
+    for job in facts.ci.ranked("drift"):
         cmd = job.command_for("drift")
         if cmd is not None and _ML_DRIFT_COMMAND.search(cmd.text.lower()):
             evidence.insert(0, job.evidence("drift"))

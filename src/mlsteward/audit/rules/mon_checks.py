@@ -13,7 +13,7 @@ import re
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.python import Module
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
-from mlsteward.audit.rules.dpl import anchor, ci_evidence, ci_jobs, evidence_of, served_here
+from mlsteward.audit.rules.dpl import evidence_of, served_here
 from mlsteward.audit.rules.mon import (
     DRIFT_LIBS,
     METRICS_LIBS,
@@ -141,7 +141,7 @@ def numerical_instability_unchecked(facts: Facts) -> Outcome:
             item = Evidence(f"{what} in {m.path}", Strength.PRESENT, m.path, line)
             (tests if m.is_test else evidence).append(item)
             break
-    if tests and (ci := ci_evidence(facts, "test")) is not None:
+    if tests and (ci := facts.ci.evidence("test")) is not None:
         tests.append(ci)
     if evidence or tests:
         return Outcome.passed(*evidence[:2], *tests[:2])
@@ -157,7 +157,7 @@ def numerical_instability_unchecked(facts: Facts) -> Outcome:
         Hit(
             "nothing detects NaN or infinite losses or outputs; assert torch.isfinite or "
             "enable anomaly detection",
-            training or anchor(facts),
+            training or facts.files.anchor(),
         )
     )
 
@@ -179,7 +179,7 @@ _STALENESS = re.compile(
 
 def _scheduled_training(facts: Facts) -> list[Evidence]:
     out: list[Evidence] = []
-    for job in ci_jobs(facts, "train"):
+    for job in facts.ci.ranked("train"):
         # a scheduled test workflow that trains for a few steps checks code, it does not retrain
         testing = (
             "pull_request" in job.triggers or "test" in job.kinds or _TEST_JOB.search(job.name)
@@ -253,7 +253,7 @@ def model_staleness_unwatched(facts: Facts) -> Outcome:
                 return Outcome.passed(
                     Evidence(f"model age checked in {m.path}", Strength.PRESENT, m.path, line)
                 )
-    trained = next(iter(ci_jobs(facts, "train")), None)
+    trained = next(iter(facts.ci.ranked("train")), None)
     note = ""
     if trained is not None:
         when = ", ".join(sorted(trained.triggers)) or "no trigger"
@@ -262,7 +262,7 @@ def model_staleness_unwatched(facts: Facts) -> Outcome:
             if "schedule" in trained.triggers
             else f"; CI trains on {when} only, never on a schedule"
         )
-    where = trained.path if trained else anchor(facts, "train.py", "*train*.py")
+    where = trained.path if trained else facts.files.anchor("train.py", "*train*.py")
     return Outcome.failed(Hit(f"no scheduled retraining and no model-age check{note}", where))
 
 
@@ -450,7 +450,9 @@ def no_alerts(facts: Facts) -> Outcome:
     if evidence:
         return Outcome.passed(*evidence[:3])
     if not served_here(facts):
-        return Outcome.failed(Hit("no alert is defined for the deployed model", anchor(facts)))
+        return Outcome.failed(
+            Hit("no alert is defined for the deployed model", facts.files.anchor())
+        )
     return Outcome.failed(
         Hit(
             "no alert is defined for the served model (errors, latency, drift)",

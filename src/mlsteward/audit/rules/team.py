@@ -14,7 +14,6 @@ import re
 
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
-from mlsteward.audit.rules.dpl import anchor
 from mlsteward.audit.rules.gov import doc_evidence
 
 _HOSTS = re.compile(r"github\.com|gitlab\.|bitbucket\.org|dev\.azure\.com|visualstudio\.com")
@@ -86,7 +85,7 @@ def _prow_owners(facts: Facts, code: list[str]) -> Outcome:
     ]
     if not owners:
         return Outcome.failed(
-            Hit("no CODEOWNERS file: changes have no assigned reviewer", anchor(facts))
+            Hit("no CODEOWNERS file: changes have no assigned reviewer", facts.files.anchor())
         )
     dirs = {p.rsplit("/", 1)[0] if "/" in p else "" for p in owners}
 
@@ -136,7 +135,7 @@ def no_pr_template(facts: Facts) -> Outcome:
     """
     templates = facts.docs.of("pr-template")
     if not templates:
-        where = anchor(facts)
+        where = facts.files.anchor()
         return Outcome.failed(Hit("no pull request template to guide reviews", where))
     evidence = []
     for t in templates[:2]:
@@ -191,7 +190,7 @@ def no_collaborative_platform(facts: Facts) -> Outcome:
         Evidence(
             f"project URL {label}: {url}",
             Strength.DECLARED,
-            anchor(facts, "pyproject.toml", "setup.*"),
+            facts.files.anchor("pyproject.toml", "setup.*"),
             None,
         )
         for label, url in urls.items()
@@ -205,7 +204,7 @@ def no_collaborative_platform(facts: Facts) -> Outcome:
     if not git.is_repo:
         return Outcome.unknown("not a git work tree and no platform configuration: hosting unknown")
     return Outcome.failed(
-        Hit("no remote: the repository is not shared on a platform", anchor(facts))
+        Hit("no remote: the repository is not shared on a platform", facts.files.anchor())
     )
 
 
@@ -259,7 +258,7 @@ def no_shared_backlog(facts: Facts) -> Outcome:
     evidence = [doc_evidence(t, f"issue template {t.path}") for t in docs.of("issue-template")[:2]]
     for label, url in docs.project_urls.items():
         if re.search(r"issue|tracker|bug", label, re.I) or _TRACKER.search(url):
-            path = anchor(facts, "pyproject.toml", "setup.cfg", "setup.py")
+            path = facts.files.anchor("pyproject.toml", "setup.cfg", "setup.py")
             evidence.append(Evidence(f"project URL {label}: {url}", Strength.DECLARED, path, None))
             break
     for doc in docs.of("readme", "contributing"):
@@ -279,7 +278,7 @@ def no_shared_backlog(facts: Facts) -> Outcome:
         return Outcome.unknown(
             f"{where}: an issue tracker may be in use, the repository does not show it"
         )
-    return Outcome.failed(Hit("no issue tracker or backlog is referenced", anchor(facts)))
+    return Outcome.failed(Hit("no issue tracker or backlog is referenced", facts.files.anchor()))
 
 
 _CONTRACT_FILES = (
@@ -332,9 +331,9 @@ def no_contribution_docs(facts: Facts) -> Outcome:
         return Outcome.passed(*evidence)
     missing = "contribution guide, release notes or interface contracts"
     if evidence:
-        hit = Hit(f"only one of: {missing}; write down a second", anchor(facts))
+        hit = Hit(f"only one of: {missing}; write down a second", facts.files.anchor())
         return Outcome.partial(0.5, hit, evidence=evidence)
-    return Outcome.failed(Hit(f"no {missing}", anchor(facts)))
+    return Outcome.failed(Hit(f"no {missing}", facts.files.anchor()))
 
 
 @rule(
@@ -384,7 +383,7 @@ def no_decision_records(facts: Facts) -> Outcome:
             ),
             evidence=[doc_evidence(designs[0], f"design document {designs[0].path}")],
         )
-    where = anchor(facts, "docs/*", "README*")
+    where = facts.files.anchor("docs/*", "README*")
     return Outcome.failed(Hit("no decision records (e.g. docs/adr/0001-*.md)", where))
 
 
@@ -473,5 +472,5 @@ def training_objective_unstated(facts: Facts) -> Outcome:
                 ],
             )
     return Outcome.failed(
-        Hit("no document states the training objective and its metric", anchor(facts))
+        Hit("no document states the training objective and its metric", facts.files.anchor())
     )
