@@ -81,6 +81,8 @@ class Settings:
     context: Context = field(default_factory=Context)
     audit: AuditSettings = field(default_factory=AuditSettings)
     declare: tuple[Declaration, ...] = ()
+    store: str | None = None
+    objects: str | None = None
     source: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -246,12 +248,18 @@ def parse_settings(table: Mapping[str, Any], *, source: str | None = None) -> Se
             code="config-value",
             hint='use profile = "poc" for a proof of concept, "production" otherwise',
         )
-    known = {"profile", "context", "audit", "declare"}
+    known = {"profile", "context", "audit", "declare", "store", "objects"}
+    urls = {
+        key: _expect(key, table[key], str, "a URL string") if key in table else None
+        for key in ("store", "objects")
+    }
     return Settings(
         profile=profile,
         context=_context(table.get("context", {})),
         audit=_audit(table.get("audit", {})),
         declare=_declare(table.get("declare", {})),
+        store=urls["store"],
+        objects=urls["objects"],
         source=source,
         extra={k: v for k, v in table.items() if k not in known},
     )

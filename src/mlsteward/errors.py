@@ -8,8 +8,16 @@ do; the codes are documented in ``docs/errors.md`` (a test keeps the two in step
     │   ├── ConfigError               [tool.steward] / steward.toml is malformed
     │   ├── UnknownIdError            a rule code or catalog id that does not exist
     │   └── PathError                 a path that is missing or escapes its root
-    └── AuditError                    the audit could not produce a report at all
-        └── BaselineError             a baseline file that cannot be read
+    │   └── NotFoundError             a run, dataset, version or object that is not there
+    ├── AuditError                    the audit could not produce a report at all
+    │   └── BaselineError             a baseline file that cannot be read
+    ├── StoreError                    the metadata store cannot serve the request
+    │   ├── StoreSchemaError          its schema is newer or older than this code
+    │   ├── StoreLockedError          another process holds it for too long
+    │   └── StoreCorruptError         the file is not a store, or is damaged
+    ├── ObjectStoreError              the content-addressed object store
+    │   └── IntegrityError            an object whose bytes do not match its hash
+    └── RecordError                   a record that cannot be written as asked
 
 Problems *inside* an audited repository (a syntax error, broken YAML) are not
 exceptions: they become findings and the audit goes on.
@@ -21,8 +29,16 @@ __all__ = [
     "AuditError",
     "BaselineError",
     "ConfigError",
+    "IntegrityError",
+    "NotFoundError",
+    "ObjectStoreError",
     "PathError",
+    "RecordError",
     "StewardError",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreSchemaError",
     "UnknownIdError",
     "UsageError",
 ]
@@ -90,3 +106,51 @@ class BaselineError(AuditError):
     """A baseline file is missing, malformed or of an unknown version."""
 
     code = "baseline-invalid"
+
+
+class NotFoundError(UsageError):
+    """A run, dataset, version, artifact or object id that the store does not hold."""
+
+    code = "not-found"
+
+
+class StoreError(StewardError):
+    """The metadata store cannot be opened or cannot serve the request."""
+
+    code = "store-error"
+
+
+class StoreSchemaError(StoreError):
+    """The store's schema is not the one this version of mlsteward reads."""
+
+    code = "store-schema"
+
+
+class StoreLockedError(StoreError):
+    """Another process held the store's write lock for longer than the timeout."""
+
+    code = "store-locked"
+
+
+class StoreCorruptError(StoreError):
+    """The store's file is not a database, or the database is damaged."""
+
+    code = "store-corrupt"
+
+
+class ObjectStoreError(StewardError):
+    """The object store cannot be read or written."""
+
+    code = "object-store"
+
+
+class IntegrityError(ObjectStoreError):
+    """An object's bytes do not hash to its address: it was tampered with or damaged."""
+
+    code = "object-corrupt"
+
+
+class RecordError(UsageError):
+    """A record (param, metric, tag, dataset) that cannot be stored as given."""
+
+    code = "record-invalid"

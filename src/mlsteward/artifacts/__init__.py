@@ -1,0 +1,13 @@
+"""The content-addressed object store (fsspec) and directory trees built on it."""
+
+from __future__ import annotations
+
+from mlsteward.artifacts.objects import ObjectInfo, ObjectStore
+from mlsteward.project import Project
+
+__all__ = ["ObjectInfo", "ObjectStore", "open_objects"]
+
+
+def open_objects(project: Project) -> ObjectStore:
+    """The project's object store (nothing is touched until it is used)."""
+    return ObjectStore(project.objects_url)
