@@ -1,21 +1,47 @@
 """mlsteward: score ML repositories against the practice catalogs, and run the practices.
 
-The public API is what ``__all__`` lists; everything else is internal and may change.
+The public API is what ``__all__`` lists; everything else is internal and may change::
+
+    import mlsteward as steward
+
+    with steward.start_run(name="train", params={"lr": 0.1}) as run:
+        run.use_dataset("reviews")
+        run.log_metric("loss", 0.3, step=1)
+    steward.search_runs("metrics.loss < 0.5", order_by="metrics.loss", limit=10)
 """
 
 from __future__ import annotations
+
+import importlib
+
 
 __version__ = "0.1.0"
 
 from mlsteward.errors import StewardError
 
-__all__ = ["StewardError", "__version__", "audit"]
+# Imported on first use: `steward audit` must not pay for SQLAlchemy, and a training
+# script must not pay for the audit's rule registry.
+_LAZY = {
+    "Project": "mlsteward.project",
+    "Run": "mlsteward.tracking",
+    "active_run": "mlsteward.tracking",
+    "add_dataset": "mlsteward.data",
+    "audit": "mlsteward.audit",
+    "get_run": "mlsteward.tracking",
+    "search_runs": "mlsteward.tracking",
+    "seed_everything": "mlsteward.tracking",
+    "start_run": "mlsteward.tracking",
+}
+
+__all__ = sorted(["StewardError", "__version__", *_LAZY])
 
 
 def __getattr__(name: str) -> object:
-    # The audit engine imports the rule registry; keep `import mlsteward` itself light.
-    if name == "audit":
-        from mlsteward.audit import audit
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mlsteward' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
-        return audit
-    raise AttributeError(f"module 'mlsteward' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return __all__

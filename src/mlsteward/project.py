@@ -73,6 +73,18 @@ class Project:
         url = os.environ.get("STEWARD_OBJECTS") or self.settings.objects
         return url or str(self.workspace / "objects")
 
+    def ensure_workspace(self) -> Path:
+        """Create ``.steward/`` (git-ignored as a whole, as DVC does ``.dvc/``); return it.
+
+        The records describe the code; they are not part of it, and writing them must not
+        make the work tree dirty.
+        """
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        ignore = self.workspace / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# mlsteward's records: kept out of git\n*\n", encoding="utf-8")
+        return self.workspace
+
     def resolve(self, path: str | Path, *, must_exist: bool = True) -> Path:
         """Resolve a user's path (relative to the working directory) inside the root.
 

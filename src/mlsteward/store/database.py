@@ -308,6 +308,8 @@ def open_store(project: Project, *, create: bool = True) -> Store:
     url = project.store_url
     store = _OPEN.get(url)
     if store is None:
+        if url == f"sqlite:///{project.workspace / 'steward.db'}":
+            project.ensure_workspace()
         store = Store.connect(url, create=create)
         _OPEN[url] = store
     return store
