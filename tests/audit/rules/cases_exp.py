@@ -2,6 +2,7 @@
 
 from rulecases import Case
 
+from records_builder import store_bytes
 from repo_builder import notebook
 
 SK_TRAIN = """\
@@ -86,7 +87,19 @@ CASES = [
         },
         id="tensorboard-only",
     ),
+    Case(
+        "EXP001",
+        "passed",
+        {"train.py": SK_TRAIN, ".steward": {"steward.db": store_bytes()}},
+        id="mlsteward-records",
+    ),
     Case("EXP001", "failed", {"train.py": SK_TRAIN}, lines=(("train.py", 6),)),
+    Case(
+        "EXP001",
+        "failed",
+        {"train.py": SK_TRAIN, ".steward": {"steward.db": store_bytes(runs=0)}},
+        id="empty-store",
+    ),
     Case(
         "EXP001",
         "failed",
@@ -151,7 +164,19 @@ CASES = [
         id="printed-only",
     ),
     Case(
+        "EXP002",
+        "passed",
+        {"train.py": TORCH_TRAIN, ".steward": {"steward.db": store_bytes()}},
+        id="mlsteward-stepped-records",
+    ),
+    Case(
         "EXP002", "failed", {"train.py": TORCH_TRAIN}, lines=(("train.py", 8),), id="torch-silent"
+    ),
+    Case(
+        "EXP002",
+        "failed",
+        {"train.py": TORCH_TRAIN, ".steward": {"steward.db": store_bytes(steps=1)}},
+        id="records-one-step-only",
     ),
     Case(
         "EXP002",

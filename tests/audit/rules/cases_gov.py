@@ -4,6 +4,8 @@ from dataclasses import replace
 
 from rulecases import Case
 
+from records_builder import store_bytes
+
 MODEL_CARD = """\
 # Model card: churn v7
 
@@ -225,6 +227,12 @@ CASES = [
         id="dvc-and-runs",
     ),
     Case("GOV007", "failed", {"train.py": "import pickle\n"}),
+    Case(
+        "GOV007",
+        "partial",
+        {"train.py": "import pickle\n", ".steward": {"steward.db": store_bytes()}},
+        id="records-runs-and-data-no-registry",
+    ),
     Case(
         "GOV007",
         "passed",

@@ -2,6 +2,7 @@
 
 from rulecases import Case
 
+from records_builder import store_bytes
 from repo_builder import notebook
 
 TRAIN_TORCH = (
@@ -81,6 +82,26 @@ CASES = [
     Case("VCS004", "passed", {"load.py": "import dvc.api\n"}, id="dvc-api"),
     Case("VCS004", "passed", {"data": {"iris.csv": "a,b\n1,2\n"}}, id="small-in-git", git=True),
     Case("VCS004", "failed", {".gitignore": "data/\n", "train.py": "x = 1\n"}, id="ignored"),
+    Case(
+        "VCS004",
+        "passed",
+        {
+            ".gitignore": "data/\n",
+            "train.py": "x = 1\n",
+            ".steward": {"steward.db": store_bytes()},
+        },
+        id="mlsteward-dataset-versions",
+    ),
+    Case(
+        "VCS004",
+        "failed",
+        {
+            ".gitignore": "data/\n",
+            "train.py": "x = 1\n",
+            ".steward": {"steward.db": b"not a database at all, just bytes" * 40},
+        },
+        id="unreadable-store-is-no-evidence",
+    ),
     Case(
         "VCS004", "failed", {".gitignore": "*.parquet\n", "train.py": "x = 1\n"}, id="ignored-ext"
     ),

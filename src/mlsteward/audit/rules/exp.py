@@ -267,6 +267,19 @@ def _tracker_sites(facts: Facts) -> list[tuple[str, Site]]:
     return found
 
 
+def _tracked_runs(facts: Facts) -> Evidence | None:
+    """Runs in the project's mlsteward store: verified, not inferred from the source."""
+    runs = facts.records.runs
+    if not facts.records.readable or not runs.with_params + runs.with_metrics:
+        return None
+    return Evidence(
+        f"{runs.total} runs tracked in .steward/steward.db ({runs.with_params} with params, "
+        f"{runs.with_metrics} with metrics)",
+        Strength.VERIFIED,
+        ".steward/steward.db",
+    )
+
+
 def _keywords(site: Site) -> list[ast.keyword]:
     return site.node.keywords if isinstance(site.node, ast.Call) else []
 
@@ -313,6 +326,7 @@ def experiment_tracking(facts: Facts) -> Outcome:
     ```
     """
     trackers = _tracker_sites(facts)
+    recorded = _tracked_runs(facts)
     if trackers:
         evidence = [
             s.evidence(
@@ -322,7 +336,10 @@ def experiment_tracking(facts: Facts) -> Outcome:
             for label, s in trackers[:3]
         ]
         mods = {s.path: s.module for _, s in trackers}
-        return Outcome.passed(*_with_ci(facts, evidence, mods.values(), ("train",)))
+        evidence = _with_ci(facts, evidence, mods.values(), ("train",))
+        return Outcome.passed(*([recorded] if recorded else []), *evidence)
+    if recorded is not None:
+        return Outcome.passed(recorded)
     local = _first_call(facts, LOCAL_LOGGERS)
     if local is not None:
         return Outcome.partial(
@@ -468,6 +485,14 @@ def metrics_during_training(facts: Facts) -> Outcome:
     ```
     """
     logs = _per_step_logs(facts)
+    runs = facts.records.runs
+    if facts.records.readable and runs.stepped:
+        recorded = Evidence(
+            f"{runs.stepped} tracked runs recorded metrics step by step (.steward/steward.db)",
+            Strength.VERIFIED,
+            ".steward/steward.db",
+        )
+        return Outcome.passed(recorded, *[s.evidence(f"`{s.name}` in {s.where}") for s in logs[:1]])
     if logs:
         return Outcome.passed(
             *[

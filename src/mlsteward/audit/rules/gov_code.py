@@ -77,12 +77,18 @@ def _trail(facts: Facts) -> dict[str, Evidence]:
     if files.named("openlineage.yml", "openlineage.yaml"):
         path = files.named("openlineage.yml", "openlineage.yaml")[0]
         found.setdefault("data", Evidence("OpenLineage configuration", Strength.PRESENT, path, 1))
-    if facts.records.present:
-        found.setdefault(
-            "run",
-            Evidence(
-                "mlsteward workspace records runs and lineage", Strength.PRESENT, ".steward", None
-            ),
+    records = facts.records
+    if records.readable and records.runs.total:
+        found["run"] = Evidence(
+            f"{records.runs.total} runs recorded by mlsteward with commit and environment",
+            Strength.VERIFIED,
+            ".steward/steward.db",
+        )
+    if records.readable and records.runs.consumed_data:
+        found["data"] = Evidence(
+            f"{records.runs.consumed_data} runs recorded the dataset versions they consumed",
+            Strength.VERIFIED,
+            ".steward/steward.db",
         )
     for m in facts.python.source_modules:
         tracker = next((t for t in _TRACKERS if t in m.imports), None)

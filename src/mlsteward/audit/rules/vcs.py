@@ -467,10 +467,16 @@ def data_not_versioned(facts: Facts) -> Outcome:
         users = facts.python.importers(mod, tests=False)
         if users:
             evidence.append(Evidence(f"uses {label}", Strength.PRESENT, users[0].path))
-    workspace = facts.records.workspace
-    if workspace is not None and (workspace / "datasets").is_dir():
-        evidence.append(
-            Evidence("mlsteward dataset versions in .steward/datasets", Strength.PRESENT)
+    records = facts.records
+    if records.readable and records.dataset_versions:
+        evidence.insert(
+            0,
+            Evidence(
+                f"dataset versions recorded by mlsteward, content-hashed: "
+                f"{records.dataset_versions} (of {records.datasets} datasets)",
+                Strength.VERIFIED,
+                ".steward/steward.db",
+            ),
         )
     if evidence:
         ci = facts.ci.evidence_running(_DVC_CI, "runs DVC")
