@@ -13,7 +13,7 @@ reported as such and judged on the other evidence.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,7 +111,7 @@ def _read(ws: Path, db: Path) -> RecordFacts:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         revision = None if row is None else str(row[0])
         counts = conn.execute(_RUNS).fetchone()
-        runs = RunSummary(*[int(c or 0) for c in counts[:-1]], last_start=counts[-1])
+        runs = replace(RunSummary(*[int(c or 0) for c in counts[:-1]]), last_start=counts[-1])
         datasets = versions = with_commit = 0
         if "dataset_versions" in tables:
             datasets = conn.execute("SELECT count(*) FROM datasets").fetchone()[0]

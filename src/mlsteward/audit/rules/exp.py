@@ -487,12 +487,12 @@ def metrics_during_training(facts: Facts) -> Outcome:
     logs = _per_step_logs(facts)
     runs = facts.records.runs
     if facts.records.readable and runs.stepped:
-        recorded = Evidence(
+        stepped = Evidence(
             f"{runs.stepped} tracked runs recorded metrics step by step (.steward/steward.db)",
             Strength.VERIFIED,
             ".steward/steward.db",
         )
-        return Outcome.passed(recorded, *[s.evidence(f"`{s.name}` in {s.where}") for s in logs[:1]])
+        return Outcome.passed(stepped, *[s.evidence(f"`{s.name}` in {s.where}") for s in logs[:1]])
     if logs:
         return Outcome.passed(
             *[
