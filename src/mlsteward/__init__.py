@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import importlib
 
+from mlsteward.errors import StewardError
 
 __version__ = "0.1.0"
-
-from mlsteward.errors import StewardError
 
 # Imported on first use: `steward audit` must not pay for SQLAlchemy, and a training
 # script must not pay for the audit's rule registry.
@@ -33,7 +32,19 @@ _LAZY = {
     "start_run": "mlsteward.tracking",
 }
 
-__all__ = sorted(["StewardError", "__version__", *_LAZY])
+__all__ = [
+    "Project",
+    "Run",
+    "StewardError",
+    "__version__",
+    "active_run",
+    "add_dataset",
+    "audit",
+    "get_run",
+    "search_runs",
+    "seed_everything",
+    "start_run",
+]
 
 
 def __getattr__(name: str) -> object:

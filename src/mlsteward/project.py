@@ -2,9 +2,9 @@
 
 The records (metadata store, object store) belong to a project. The root is found the
 way git finds its own: walk up from the working directory to the nearest folder that
-holds ``.steward/`` or ``steward.toml``; failing that, the nearest git work tree or
-``pyproject.toml``; failing that, the working directory itself. ``STEWARD_PROJECT``
-names the root outright.
+holds ``.steward/`` or ``steward.toml`` (looking no higher than the top of the git work
+tree); failing that, the nearest git work tree or ``pyproject.toml``; failing that, the
+working directory itself. ``STEWARD_PROJECT`` names the root outright.
 
 Where the records live is set by ``[tool.steward] store`` and ``objects`` (or the
 ``STEWARD_STORE`` / ``STEWARD_OBJECTS`` environment variables, which win, so that CI can
@@ -41,16 +41,19 @@ class Project:
             ConfigError: the project's settings do not validate.
             PathError: ``path`` does not exist.
         """
-        if path is None and os.environ.get("STEWARD_PROJECT"):
-            root = Path(os.environ["STEWARD_PROJECT"]).resolve()
+        named = os.environ.get("STEWARD_PROJECT") if path is None else None
+        start = Path(named or (path if path is not None else Path.cwd())).resolve()
+        if not start.exists():
+            raise PathError(
+                f"project path {start} does not exist",
+                code="path-missing",
+                hint="unset STEWARD_PROJECT or fix it"
+                if named
+                else "pass the project's directory, or run from inside it",
+            )
+        if named:
+            root = start if start.is_dir() else start.parent
         else:
-            start = Path(path if path is not None else Path.cwd()).resolve()
-            if not start.exists():
-                raise PathError(
-                    f"project path {start} does not exist",
-                    code="path-missing",
-                    hint="pass the project's directory, or run from inside it",
-                )
             root = _discover(start if start.is_dir() else start.parent)
         return cls(root=root, settings=load_settings(root))
 
@@ -61,17 +64,22 @@ class Project:
 
     @property
     def store_url(self) -> str:
-        """The metadata store's SQLAlchemy URL."""
+        """The metadata store's SQLAlchemy URL; a relative SQLite path is under the root."""
         url = os.environ.get("STEWARD_STORE") or self.settings.store
-        if url:
-            return url
-        return f"sqlite:///{self.workspace / 'steward.db'}"
+        if not url:
+            return f"sqlite:///{self.workspace / 'steward.db'}"
+        scheme, sep, rest = url.partition(":///")
+        if sep and scheme.partition("+")[0] == "sqlite" and _relative(rest):
+            return f"{scheme}:///{self.root / rest}"
+        return url
 
     @property
     def objects_url(self) -> str:
-        """The object store's fsspec URL (a local directory by default)."""
+        """The object store's fsspec URL (a local directory by default, relative to the root)."""
         url = os.environ.get("STEWARD_OBJECTS") or self.settings.objects
-        return url or str(self.workspace / "objects")
+        if not url:
+            return str(self.workspace / "objects")
+        return str(self.root / url) if "://" not in url and _relative(url) else url
 
     def ensure_workspace(self) -> Path:
         """Create ``.steward/`` (git-ignored as a whole, as DVC does ``.dvc/``); return it.
@@ -96,7 +104,7 @@ class Project:
         if not resolved.is_absolute():
             resolved = Path.cwd() / resolved
         resolved = resolved.resolve()
-        if not resolved.is_relative_to(self.root):
+        if not resolved.is_relative_to(self.root.resolve()):
             raise PathError(
                 f"{path} resolves to {resolved}, outside the project root {self.root}",
                 code="path-outside",
@@ -115,9 +123,22 @@ class Project:
         return path.relative_to(self.root).as_posix() or "."
 
 
+def _relative(path: str) -> bool:
+    """Whether ``path`` is a relative filesystem path (not ``:memory:``, not a ``file:`` URI).
+
+    Such a path is taken from the project's root, so the records do not move with the
+    working directory.
+    """
+    return bool(path) and not Path(path).is_absolute() and not path.startswith((":", "file:"))
+
+
 def _discover(start: Path) -> Path:
-    for markers in _MARKERS:
-        for folder in (start, *start.parents):
+    folders = (start, *start.parents)
+    # A workspace or steward.toml is looked for up to the top of the git work tree, not
+    # above it: a stray ~/.steward must not swallow every repository under the home folder.
+    top = next((i for i, f in enumerate(folders) if (f / ".git").exists()), len(folders) - 1)
+    for markers, upto in ((_MARKERS[0], top + 1), (_MARKERS[1], len(folders))):
+        for folder in folders[:upto]:
             if any((folder / marker).exists() for marker in markers):
                 return folder
     return start

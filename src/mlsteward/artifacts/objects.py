@@ -6,10 +6,15 @@ caller can never make the store resolve a path of its choosing, since anything t
 not 64 hex digits is refused before a path is built.
 
 Writing streams the source in 4 MiB chunks through the hash into a temporary object,
-then renames it into place, so a reader never sees half an object and memory stays flat
-whatever the size; an object already present is not written twice. Reading verifies the
-hash as the bytes go by: `copy_to` and `read_bytes` hand out nothing that failed to
-verify (`IntegrityError`, code ``object-corrupt``).
+fsyncs it and renames it into place, so a reader never sees half an object (not even
+after a power cut) and memory stays flat whatever the size; an object already present
+is not written twice (its modification time is refreshed instead, so a concurrent
+``steward gc`` counts it as young). A local file is copied by the kernel
+(``copy_file_range``, a reflink where the filesystem can) and the hash is computed over
+the *copy*, never over the source: the stored bytes are the hashed bytes even if the
+source changes meanwhile. Reading verifies the hash as the bytes go by: `copy_to` and
+`read_bytes` hand out nothing that failed to verify (`IntegrityError`, code
+``object-corrupt``).
 
 The local filesystem (the default, ``.steward/objects``) takes a fast path through the
 os module; any other fsspec URL (``s3://``, ``gs://``, ``memory://``, ...) goes through
@@ -18,7 +23,9 @@ fsspec's generic file interface.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -38,6 +45,12 @@ ALGORITHM = "sha256"
 CHUNK = 4 << 20
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _TMP = "incoming"  # objects being written; renamed into place when complete
+_COPY_RANGE = hasattr(os, "copy_file_range")  # Linux; elsewhere the streaming path
+_FADVISE = hasattr(os, "posix_fadvise")
+_COPY_STEP = 64 << 20  # bytes per kernel copy: big enough to be cheap, small for progress
+# copy_file_range refused for these two files (another filesystem on old kernels, a
+# filesystem without support, a pipe): fall back to streaming through user space
+_NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just processed."""
@@ -111,6 +124,11 @@ class ObjectStore:
     def put_file(self, path: Path, *, progress: Progress | None = None) -> ObjectInfo:
         """Store the file at ``path``; return its address. Streams; never loads it whole."""
         with path.open("rb") as src:
+            if self.is_local and _COPY_RANGE:
+                info = self._put_local_copy(src, progress)
+                if info is not None:
+                    return info
+                src.seek(0)
             return self.put_stream(src, progress=progress)
 
     def put_bytes(self, data: bytes) -> ObjectInfo:
@@ -118,6 +136,8 @@ class ObjectStore:
         digest = hashlib.sha256(data).hexdigest()
         if not self.exists(digest):
             self._commit_bytes(digest, data)
+        elif self.is_local:
+            _refresh(Path(self._key(digest)))
         return ObjectInfo(digest, len(data))
 
     def put_stream(self, src: IO[bytes], *, progress: Progress | None = None) -> ObjectInfo:
@@ -149,11 +169,81 @@ class ObjectStore:
             raise
         return ObjectInfo(digest, size)
 
-    def _put_local(self, src: IO[bytes], progress: Progress | None) -> ObjectInfo:
+    def _incoming(self) -> tuple[int, str]:
         _, root = self._filesystem()
         tmpdir = Path(root) / _TMP
         tmpdir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=tmpdir)
+        return tempfile.mkstemp(dir=tmpdir)
+
+    def _put_local_copy(self, src: IO[bytes], progress: Progress | None) -> ObjectInfo | None:
+        """Copy ``src`` in the kernel, hash the copy, publish it; None if the kernel cannot.
+
+        Hashing the private copy rather than the source is what makes the address true to
+        the stored bytes. Each step's pages are handed to writeback as soon as they are
+        hashed (``POSIX_FADV_DONTNEED`` starts it on Linux), so the final fsync waits for
+        little and the copy does not crowd the page cache.
+        """
+        fd, tmp = self._incoming()
+        hasher, size = hashlib.sha256(), 0
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        try:
+            while True:
+                try:
+                    n = os.copy_file_range(src.fileno(), fd, _COPY_STEP)
+                except OSError as exc:
+                    if size == 0 and exc.errno in _NO_COPY_RANGE:
+                        break
+                    raise
+                if not n:
+                    break
+                done = 0
+                while done < n:
+                    got = os.preadv(fd, [view[: min(CHUNK, n - done)]], size + done)
+                    if not got:
+                        raise ObjectStoreError(
+                            f"the copy in {tmp} came back shorter than written",
+                            code="object-store",
+                            hint="check the disk holding the object store",
+                        )
+                    hasher.update(view[:got])
+                    done += got
+                if _FADVISE:
+                    os.posix_fadvise(fd, size, n, os.POSIX_FADV_DONTNEED)
+                size += n
+                if progress:
+                    progress(n)
+            if size == 0:
+                # refused, or answered 0 instead of refusing (procfs, some FUSE and
+                # network filesystems): the caller streams instead (an empty file costs
+                # nothing to stream)
+                os.close(fd)
+                Path(tmp).unlink(missing_ok=True)
+                return None
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            return self._publish(Path(tmp), hasher.hexdigest(), size)
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _publish(self, tmp: Path, digest: str, size: int) -> ObjectInfo:
+        """Rename a complete, synced temporary object into place (or drop it: a duplicate)."""
+        final = Path(self._key(digest))
+        if final.exists():
+            tmp.unlink()
+            _refresh(final)
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp.chmod(0o444)  # objects are immutable; a stray write fails loudly
+            tmp.replace(final)
+        return ObjectInfo(digest, size)
+
+    def _put_local(self, src: IO[bytes], progress: Progress | None) -> ObjectInfo:
+        fd, tmp = self._incoming()
         hasher, size = hashlib.sha256(), 0
         buffer = bytearray(CHUNK)
         view = memoryview(buffer)
@@ -177,27 +267,16 @@ class ObjectStore:
                     if progress:
                         progress(n)
                 os.fsync(out.fileno())
-            digest = hasher.hexdigest()
-            final = Path(self._key(digest))
-            if final.exists():
-                Path(tmp).unlink()
-            else:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                Path(tmp).chmod(0o444)  # objects are immutable; a stray write fails loudly
-                Path(tmp).replace(final)
+            return self._publish(Path(tmp), hasher.hexdigest(), size)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return ObjectInfo(digest, size)
 
     def _commit_bytes(self, digest: str, data: bytes) -> None:
         fs, root = self._filesystem()
         key = self._key(digest)
-        if self.is_local:
-            from mlsteward._internal.atomic import write_bytes_atomic
-
-            write_bytes_atomic(Path(key), data)
-            Path(key).chmod(0o444)
+        if self.is_local:  # through incoming/, like every other write, so gc sweeps leftovers
+            self._put_local(io.BytesIO(data), None)
             return
         fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
         tmp = f"{root}/{_TMP}/{uuid.uuid4().hex}"
@@ -261,6 +340,7 @@ class ObjectStore:
 
     def copy_to(self, digest: str, dest: Path, *, progress: Progress | None = None) -> None:
         """Write the object to ``dest`` atomically; nothing appears there unless it verified."""
+        check_digest(digest)  # before anything is created on the caller's side
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
         try:
@@ -310,6 +390,21 @@ class ObjectStore:
             return time.time()
         return float(stamp.timestamp())
 
+    def touch(self, digest: str) -> None:
+        """Mark a present object as just written, so gc's grace period starts again.
+
+        Raises:
+            NotFoundError: the object is not there (code ``object-missing``).
+        """
+        if not self.is_local:
+            if not self.exists(digest):
+                raise self._missing(digest)
+            return  # remote stores keep their own times; their gc relies on the records
+        try:
+            os.utime(self._key(digest))
+        except FileNotFoundError as exc:
+            raise self._missing(digest) from exc
+
     def delete(self, digest: str) -> None:
         fs, _ = self._filesystem()
         key = self._key(digest)
@@ -333,6 +428,12 @@ class ObjectStore:
                 entry.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def _refresh(path: Path) -> None:
+    """Bump an existing object's mtime (it was just asked for again); best effort."""
+    with suppress(OSError):
+        os.utime(path)
 
 
 def ensure_writable_root(url: str) -> None:

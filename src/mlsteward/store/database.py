@@ -6,7 +6,7 @@ on the lock (up to ``timeout`` seconds) instead of failing half-way. PostgreSQL 
 same code path. A store is created on first use by running the migrations under the
 write lock (an advisory lock on PostgreSQL), so processes starting together do not race;
 a store at an older schema asks for ``steward store upgrade``, one at a newer schema
-refuses to be touched.
+refuses to be touched, and a database that holds someone else's tables is never written.
 """
 
 from __future__ import annotations
@@ -15,11 +15,22 @@ import os
 import re
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -32,7 +43,19 @@ from mlsteward.errors import (
 )
 from mlsteward.project import Project
 
-__all__ = ["HEAD", "REVISIONS", "Store", "dispose_all", "open_store"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = [
+    "HEAD",
+    "REVISIONS",
+    "Store",
+    "StoreInfo",
+    "alembic_config",
+    "dispose_all",
+    "open_store",
+    "project_store",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 REVISIONS: tuple[str, ...] = tuple(
@@ -45,6 +68,24 @@ REVISIONS: tuple[str, ...] = tuple(
 HEAD = REVISIONS[-1]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PG_LOCK = 0x57E3A2D  # advisory lock id for creating or upgrading the schema
+_COUNTED = ("runs", "datasets", "artifacts", "events")  # what `steward store info` counts
+_UPGRADE_HINT = "run `steward store upgrade` (back up the store first if it matters)"
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What `steward store info` shows: where the store is, its schema, what it holds."""
+
+    url: str  # password masked
+    backend: str
+    revision: str | None  # None: no store there yet
+    head: str
+    counts: dict[str, int] = field(default_factory=dict)
+    size: int | None = None  # SQLite: bytes on disk (database and write-ahead log)
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.revision == self.head
 
 
 class Store:
@@ -54,6 +95,7 @@ class Store:
         self.url = url
         self.timeout = timeout
         self._engine: Engine | None = None
+        self._path: Path | None = None
 
     def __repr__(self) -> str:
         return f"Store({self.display_url!r})"
@@ -63,12 +105,17 @@ class Store:
         """The URL with any password masked: safe for messages and logs."""
         try:
             return make_url(self.url).render_as_string(hide_password=True)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             return "<unparseable store URL>"
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite database file once opened; None for PostgreSQL."""
+        return self._path
 
     @classmethod
     def connect(cls, url: str, *, timeout: float = 30.0, create: bool = True) -> Store:
@@ -77,14 +124,20 @@ class Store:
         Raises:
             ConfigError: the URL is not a database URL mlsteward can use.
             StoreSchemaError: the store needs ``steward store upgrade`` (code
-                ``store-schema``) or was written by a newer mlsteward (``store-too-new``).
+                ``store-schema``), was written by a newer mlsteward (``store-too-new``),
+                or the database holds another application's tables (``store-foreign``).
             StoreLockedError: another process held the write lock past ``timeout``.
             StoreCorruptError: the file is not a database or is damaged.
-            StoreError: the server cannot be reached (``store-unreachable``).
+            StoreError: the server cannot be reached (``store-unreachable``), or the file
+                cannot be opened (``store-access``).
         """
         store = cls(url, timeout=timeout)
-        store.open()
-        store.check_schema(create=create)
+        try:
+            store.open()
+            store.check_schema(create=create)
+        except BaseException:
+            store.close()  # a failed check must not leave pooled connections behind
+            raise
         return store
 
     # -- connections ------------------------------------------------------------------------
@@ -100,20 +153,28 @@ class Store:
         return self._engine
 
     def open(self) -> None:
-        """Create the engine (no schema check); idempotent."""
+        """Create the engine (no schema check, nothing created on disk); idempotent."""
         if self._engine is not None:
             return
         try:
             url = make_url(self.url)
-        except ArgumentError as exc:
+        except (ArgumentError, ValueError) as exc:
             raise ConfigError(
-                f"store URL {self.url!r} is not a database URL",
+                "the store URL is not a database URL",
                 code="config-value",
                 hint='use "sqlite:///path/steward.db" or "postgresql+psycopg://user@host/db"',
             ) from exc
         backend = url.get_backend_name()
         if backend == "sqlite":
-            self._engine = self._sqlite_engine(url.database)
+            if not url.database or url.database == ":memory:" or "memory" in url.query.values():
+                raise ConfigError(
+                    "an in-memory SQLite store would lose every record at exit",
+                    code="config-value",
+                    hint='give a file: store = "sqlite:///.steward/steward.db"',
+                )
+            self._path = Path(url.database)
+            _check_header(self._path)
+            self._engine = self._sqlite_engine(self._path)
         elif backend == "postgresql":
             if url.drivername == "postgresql":
                 url = url.set(drivername="postgresql+psycopg")
@@ -141,25 +202,7 @@ class Store:
             )
         _dispose_in_forked_children(self._engine)
 
-    def _sqlite_engine(self, database: str | None) -> Engine:
-        if not database or database == ":memory:":
-            raise ConfigError(
-                "an in-memory SQLite store would lose every record at exit",
-                code="config-value",
-                hint='give a file: store = "sqlite:///.steward/steward.db"',
-            )
-        path = Path(database)
-        if path.exists():
-            with path.open("rb") as fh:
-                head = fh.read(16)
-            if head and head != _SQLITE_MAGIC:
-                raise StoreCorruptError(
-                    f"{path} is not an SQLite database (it starts with {head[:8]!r})",
-                    code="store-corrupt",
-                    hint="point [tool.steward] store at the right file, or move this one away",
-                )
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+    def _sqlite_engine(self, path: Path) -> Engine:
         engine = create_engine(
             f"sqlite+pysqlite:///{path}",
             connect_args={"check_same_thread": False, "timeout": self.timeout},
@@ -171,7 +214,6 @@ class Store:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-            cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoints
             cur.execute("PRAGMA foreign_keys = ON")
             cur.close()
@@ -186,13 +228,13 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a read transaction (a consistent snapshot)."""
-        with self._translated(), self.engine.connect() as conn, conn.begin():
+        with self._translated(), self._connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A connection in a write transaction: committed on exit, rolled back on error."""
-        with self._translated(), self.engine.connect() as conn:
+        with self._translated(), self._connect() as conn:
             conn.execution_options(steward_write=True)
             with conn.begin():
                 yield conn
@@ -202,6 +244,16 @@ class Store:
             self._engine.dispose()
             self._engine = None
 
+    def _connect(self) -> Connection:
+        try:
+            return self.engine.connect()
+        except DBAPIError as exc:
+            error = self._translate(exc)
+            if error is exc and self._path is None:
+                # any failure to open a session with the server: unreachable or refused
+                error = self._unreachable(exc)
+            raise error from exc
+
     @contextmanager
     def _translated(self) -> Iterator[None]:
         try:
@@ -209,8 +261,26 @@ class Store:
         except DBAPIError as exc:
             raise self._translate(exc) from exc
 
+    def _detail(self, exc: DBAPIError) -> str:
+        """The driver's message, with the URL's password (should it appear) masked."""
+        detail = str(exc.orig).strip().partition("\n")[0]  # not the SQL echo that follows
+        with suppress(ArgumentError, ValueError):
+            password = make_url(self.url).password
+            if password:
+                detail = detail.replace(str(password), "***")
+        return detail
+
+    def _unreachable(self, exc: DBAPIError) -> StoreError:
+        return StoreError(
+            f"cannot reach the store {self.display_url}: {self._detail(exc)}",
+            code="store-unreachable",
+            hint="check the URL in [tool.steward] store (or STEWARD_STORE), the password "
+            "(PGPASSWORD or ~/.pgpass) and that the server is running",
+        )
+
     def _translate(self, exc: DBAPIError) -> StoreError | DBAPIError:
-        message = str(exc.orig).lower()
+        detail = self._detail(exc)
+        message = detail.lower()
         if "locked" in message or "busy" in message:
             return StoreLockedError(
                 f"the store {self.display_url} stayed locked for {self.timeout:g} s",
@@ -219,28 +289,46 @@ class Store:
             )
         if "not a database" in message or "malformed" in message or "corrupt" in message:
             return StoreCorruptError(
-                f"the store {self.display_url} is damaged: {exc.orig}",
+                f"the store {self.display_url} is damaged: {detail}",
                 code="store-corrupt",
                 hint="restore it from a backup; `sqlite3 FILE .recover` may save what is left",
             )
-        if exc.connection_invalidated or "connection" in message or "password" in message:
+        if self._path is not None and any(
+            words in message
+            for words in ("unable to open", "readonly database", "disk i/o", "disk is full")
+        ):
             return StoreError(
-                f"cannot reach the store {self.display_url}: {str(exc.orig).strip()}",
-                code="store-unreachable",
-                hint="check the URL in [tool.steward] store and that the server is running",
+                f"cannot use the store file {self._path}: {detail}",
+                code="store-access",
+                hint="check that its folder exists, is writable and has free space",
             )
+        if "permission denied" in message:  # PostgreSQL 15+: no CREATE on schema public
+            return StoreError(
+                f"the store {self.display_url} refuses: {detail}",
+                code="store-access",
+                hint="make mlsteward's user the database's owner "
+                "(CREATE DATABASE records OWNER steward), or grant it what the message names",
+            )
+        if exc.connection_invalidated or "connection" in message or "password" in message:
+            return self._unreachable(exc)
         return exc
 
     # -- schema -----------------------------------------------------------------------------
 
     def revision(self) -> str | None:
-        """The schema revision the store is at; None for an empty database."""
+        """The schema revision the store is at, as recorded; None for an empty database."""
+        if self._path is not None and not self._path.exists():
+            return None
         with self.read() as conn:
             return _revision(conn)
 
     def check_schema(self, *, create: bool = True) -> None:
         """Make sure the schema is the one this code reads (creating it if empty)."""
-        current = self.revision()
+        if self._path is not None and not self._path.exists():
+            current = None
+        else:
+            with self.read() as conn:
+                current = self._state(conn)
         if current is None:
             if not create:
                 raise StoreSchemaError(
@@ -249,48 +337,160 @@ class Store:
                     hint="run `steward store upgrade` to create it",
                 )
             self.upgrade()
-            return
-        if current not in REVISIONS:
+        elif current != HEAD:
+            raise StoreSchemaError(
+                f"{self.display_url} is at schema {current}; this mlsteward needs {HEAD}",
+                code="store-schema",
+                hint=_UPGRADE_HINT,
+            )
+        elif self._path is not None:
+            with self._translated(), self._connect() as conn:
+                _use_wal(conn)
+
+    def _state(self, conn: Connection) -> str | None:
+        """The store's revision; None for an empty database; raise for one not ours."""
+        tables = set(inspect(conn).get_table_names())
+        current = _revision(conn) if "alembic_version" in tables else None
+        if current is None:
+            tables.discard("alembic_version")
+            if {"runs", "events"} <= tables:
+                raise StoreCorruptError(
+                    f"{self.display_url} has mlsteward's tables but no schema revision",
+                    code="store-corrupt",
+                    hint="restore the store from a backup",
+                )
+            if tables:
+                raise self._foreign(f"holds other tables ({', '.join(sorted(tables)[:5])})")
+            return None
+        if current in REVISIONS:
+            return current
+        if re.fullmatch(r"\d{4}", current) and current > HEAD:
             raise StoreSchemaError(
                 f"{self.display_url} is at schema {current}, newer than this mlsteward "
                 f"(which reads up to {HEAD})",
                 code="store-too-new",
                 hint="upgrade mlsteward; a store is never downgraded",
             )
-        if current != HEAD:
-            raise StoreSchemaError(
-                f"{self.display_url} is at schema {current}; this mlsteward needs {HEAD}",
-                code="store-schema",
-                hint="run `steward store upgrade` (back up the store first if it matters)",
-            )
+        raise self._foreign(f"is at schema revision {current!r}, which is not mlsteward's")
+
+    def _foreign(self, what: str) -> StoreSchemaError:
+        return StoreSchemaError(
+            f"{self.display_url} {what}: it is not an mlsteward store, and is left untouched",
+            code="store-foreign",
+            hint="give mlsteward a database of its own ([tool.steward] store); an empty "
+            "one is set up on first use",
+        )
 
     def upgrade(self) -> tuple[str | None, str]:
-        """Migrate to the newest schema under the write lock; return (from, to)."""
-        from alembic import command
-        from alembic.config import Config
+        """Migrate to the newest schema under the write lock; return (from, to).
 
-        with self.write() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-            before = _revision(conn)
-            if before is None and inspect(conn).has_table("runs"):
-                raise StoreCorruptError(
-                    f"{self.display_url} has mlsteward's tables but no schema revision",
-                    code="store-corrupt",
-                    hint="restore the store from a backup",
-                )
-            if before is not None and before not in REVISIONS:
-                raise StoreSchemaError(
-                    f"{self.display_url} is at schema {before}, newer than this mlsteward",
-                    code="store-too-new",
-                    hint="upgrade mlsteward; a store is never downgraded",
-                )
-            if before != HEAD:
-                config = Config()
-                config.set_main_option("script_location", str(_MIGRATIONS))
-                config.attributes["connection"] = conn
-                command.upgrade(config, "head")
+        Raises:
+            StoreSchemaError: the store is newer than this code, or not an mlsteward store.
+        """
+        from alembic import command
+
+        if self._path is not None:
+            try:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the folder of the store {self._path}: {exc.strerror}",
+                    code="store-access",
+                    hint="check the permissions, or point [tool.steward] store elsewhere",
+                ) from exc
+        with self._translated(), self._connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            raw = conn.connection.driver_connection
+            if sqlite:
+                _use_wal(conn)
+                # A migration that rebuilds a table (alembic's batch mode) drops the old one;
+                # with foreign keys on, that drop would cascade-delete the rows that point
+                # at it. The pragma only takes effect outside a transaction: set it here.
+                raw.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+            try:
+                conn.execution_options(steward_write=True)
+                with conn.begin():
+                    if not sqlite:
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+                    before = self._state(conn)
+                    if before != HEAD:
+                        command.upgrade(alembic_config(conn), "head")
+                        if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                            raise StoreCorruptError(
+                                f"migrating {self.display_url} left dangling references",
+                                code="store-corrupt",
+                                hint="nothing was changed; report this as a bug",
+                            )
+            finally:
+                if sqlite:
+                    with suppress(Exception):
+                        raw.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
         return before, HEAD
+
+    def info(self) -> StoreInfo:
+        """Where the store is, its schema revision and how many records it holds.
+
+        Reads only: a store that does not exist yet is not created.
+        """
+        self.open()
+        backend = self.engine.dialect.name
+        if self._path is not None and not self._path.exists():
+            return StoreInfo(self.display_url, backend, None, HEAD)
+        with self.read() as conn:
+            tables = set(inspect(conn).get_table_names())
+            revision = _revision(conn) if "alembic_version" in tables else None
+            counts = {
+                name: int(conn.execute(select(func.count()).select_from(table(name))).scalar_one())
+                for name in _COUNTED
+                if name in tables and revision is not None
+            }
+        size = None
+        if self._path is not None:
+            wal = self._path.with_name(self._path.name + "-wal")
+            size = sum(p.stat().st_size for p in (self._path, wal) if p.exists())
+        return StoreInfo(self.display_url, backend, revision, HEAD, counts, size)
+
+
+def alembic_config(conn: Connection) -> Config:
+    """The alembic configuration that migrates the store behind ``conn`` (in its transaction)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def _use_wal(conn: Connection) -> None:
+    """Put an SQLite store in WAL mode (kept in the file) so readers never wait for writers.
+
+    Only done to a database known to be a store, or about to become one: opening
+    someone else's database must not change it.
+    """
+    raw: Any = conn.connection.driver_connection
+    if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        raw.execute("PRAGMA journal_mode = WAL")
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not an SQLite database before SQLite touches it."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read the store file {path}: {exc.strerror}",
+            code="store-access",
+            hint="point [tool.steward] store at an SQLite file you can read and write",
+        ) from exc
+    if head and head != _SQLITE_MAGIC:
+        raise StoreCorruptError(
+            f"{path} is not an SQLite database (it starts with {head[:8]!r})",
+            code="store-corrupt",
+            hint="point [tool.steward] store at the right file, or move this one away",
+        )
 
 
 def _revision(conn: Connection) -> str | None:
@@ -303,14 +503,33 @@ def _revision(conn: Connection) -> str | None:
 _OPEN: dict[str, Store] = {}
 
 
+def project_store(project: Project, *, workspace: bool = True) -> Store:
+    """The project's store, opened but not checked (what `steward store` works on).
+
+    Args:
+        project: the project whose store it is.
+        workspace: create ``.steward/`` (git-ignored) when the SQLite file lives in it.
+    """
+    store = Store(project.store_url)
+    store.open()
+    if workspace and store.path is not None:
+        where = (Path.cwd() / store.path).resolve()
+        if where.is_relative_to(project.workspace.resolve()):
+            project.ensure_workspace()
+    return store
+
+
 def open_store(project: Project, *, create: bool = True) -> Store:
     """The project's store, connected and checked once per process and URL."""
     url = project.store_url
     store = _OPEN.get(url)
     if store is None:
-        if url == f"sqlite:///{project.workspace / 'steward.db'}":
-            project.ensure_workspace()
-        store = Store.connect(url, create=create)
+        store = project_store(project, workspace=create)
+        try:
+            store.check_schema(create=create)
+        except BaseException:
+            store.close()
+            raise
         _OPEN[url] = store
     return store
 

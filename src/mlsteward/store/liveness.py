@@ -14,13 +14,14 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from mlsteward.store.events import append_event
 from mlsteward.store.schema import runs
 
-__all__ = ["HEARTBEAT", "STALE", "process_start", "reap_crashed"]
+__all__ = ["HEARTBEAT", "STALE", "find_crashed", "process_start", "reap_crashed"]
 
 HEARTBEAT = 10.0
 STALE = 6 * HEARTBEAT
@@ -59,27 +60,39 @@ def _pid_exists(pid: int) -> bool:
 
 def _alive(host: str | None, pid: int | None, pid_start: int | None, heartbeat: float) -> bool:
     if host == socket.gethostname() and pid is not None:
-        started = (
-            process_start(pid) if Path("/proc").is_dir() else (0 if _pid_exists(pid) else None)
-        )
+        started = process_start(pid)
         return started is not None and (pid_start in (None, 0) or started in (0, pid_start))
     return time.time() - heartbeat < STALE
 
 
+def _running(conn: Connection) -> list[Any]:
+    return list(
+        conn.execute(
+            select(
+                runs.c.id,
+                runs.c.host,
+                runs.c.pid,
+                runs.c.pid_start,
+                runs.c.heartbeat,
+                runs.c.start_time,
+            ).where(runs.c.status == "running")
+        ).all()
+    )
+
+
+def find_crashed(conn: Connection) -> list[str]:
+    """The ids of runs marked running whose process is gone (reads only)."""
+    return [
+        r.id
+        for r in _running(conn)
+        if not _alive(r.host, r.pid, r.pid_start, r.heartbeat or r.start_time)
+    ]
+
+
 def reap_crashed(conn: Connection) -> list[str]:
     """Mark the running runs whose process is gone as crashed; return their ids."""
-    rows = conn.execute(
-        select(
-            runs.c.id,
-            runs.c.host,
-            runs.c.pid,
-            runs.c.pid_start,
-            runs.c.heartbeat,
-            runs.c.start_time,
-        ).where(runs.c.status == "running")
-    ).all()
     dead = []
-    for r in rows:
+    for r in _running(conn):
         last = r.heartbeat or r.start_time
         if _alive(r.host, r.pid, r.pid_start, last):
             continue

@@ -29,6 +29,7 @@ __all__ = [
     "put_environment",
     "set_heartbeat",
     "set_params",
+    "set_seeds",
     "set_tags",
 ]
 
@@ -176,6 +177,17 @@ def finish_run(
         .values(status=status, end_time=end_time, error=error)
     )
     return bool(result.rowcount)
+
+
+def set_seeds(conn: Connection, run_id: str, seeds: Mapping[str, int]) -> None:
+    """Record the seeds a run set (JSON ``{"random": 1, "numpy": 1, ...}``)."""
+    import json
+
+    conn.execute(
+        update(runs)
+        .where(runs.c.id == run_id)
+        .values(seeds=json.dumps(dict(seeds), sort_keys=True))
+    )
 
 
 def set_heartbeat(conn: Connection, run_id: str, when: float) -> None:

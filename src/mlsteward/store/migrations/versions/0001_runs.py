@@ -32,6 +32,10 @@ _PG_GUARD = """
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
 FOR EACH ROW EXECUTE FUNCTION steward_events_append_only()
 """
+_PG_GUARD_TRUNCATE = """
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+FOR EACH STATEMENT EXECUTE FUNCTION steward_events_append_only()
+"""
 
 
 def upgrade() -> None:
@@ -177,6 +181,7 @@ def upgrade() -> None:
     else:
         op.execute(_PG_GUARD_FN)
         op.execute(_PG_GUARD)
+        op.execute(_PG_GUARD_TRUNCATE)
 
 
 def downgrade() -> None:
