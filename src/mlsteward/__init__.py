@@ -12,8 +12,7 @@ The public API is what ``__all__`` lists; everything else is internal and may ch
 
 from __future__ import annotations
 
-import importlib
-
+from mlsteward._internal.lazy import lazy_getattr as _lazy_getattr
 from mlsteward.errors import StewardError
 
 __version__ = "0.1.0"
@@ -46,12 +45,7 @@ __all__ = [
     "start_run",
 ]
 
-
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlsteward' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = _lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -84,6 +84,16 @@ class TreeInfo:
 
 
 @dataclass(frozen=True)
+class StoredPath:
+    """A file or a directory put in the object store: its address and what it holds."""
+
+    digest: str
+    size: int
+    files: int
+    is_tree: bool
+
+
+@dataclass(frozen=True)
 class CheckoutResult:
     """What a checkout did: files written, and files already right (left alone)."""
 
@@ -222,6 +232,35 @@ def put_tree(
         objects.touch(digest)
     manifest = objects.put_bytes(manifest_bytes(entries))
     return TreeInfo(manifest.digest, sum(e.size for e in entries), len(entries))
+
+
+def put_path(
+    objects: ObjectStore,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    cache: HashCache | None = None,
+) -> StoredPath:
+    """Store a regular file (as one object) or a directory (as a tree); return it.
+
+    Raises:
+        RecordError: ``data-changed`` while it was read; ``data-not-regular`` for a link,
+            a device, a FIFO or a socket; ``data-file-name`` inside a directory.
+    """
+    st = os.lstat(path)
+    if stat.S_ISDIR(st.st_mode):
+        tree = put_tree(objects, path, progress=progress, cache=cache)
+        return StoredPath(tree.digest, tree.size, tree.files, True)
+    if stat.S_ISREG(st.st_mode):
+        if progress is not None:
+            progress.start(st.st_size)
+        info = put_file_checked(objects, path, st, cache=cache, progress=progress)
+        return StoredPath(info.digest, info.size, 1, False)
+    raise RecordError(
+        f"{path} is neither a regular file nor a directory",
+        code="data-not-regular",
+        hint="copy the data into a regular file first",
+    )
 
 
 def manifest_bytes(entries: list[TreeEntry]) -> bytes:

@@ -5,18 +5,17 @@ See docs/data.md. Names load lazily so ``import mlsteward.data`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mlsteward._internal.lazy import lazy_getattr as _lazy_getattr
 
 _EXPORTS = {
     "add_dataset": "mlsteward.data.datasets",
+    "checkout": "mlsteward.data.datasets",
+    "get_version": "mlsteward.data.datasets",
+    "lineage": "mlsteward.data.lineage",
+    "list_datasets": "mlsteward.data.datasets",
+    "show_dataset": "mlsteward.data.datasets",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlsteward.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = _lazy_getattr(__name__, _EXPORTS)

@@ -14,9 +14,6 @@ Adding bytes identical to the latest version makes no new version.
 
 from __future__ import annotations
 
-import os
-import stat
-import subprocess
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,16 +21,16 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from mlsteward._internal.git import run_git
 from mlsteward.artifacts import open_objects
 from mlsteward.artifacts.hashcache import HashCache
 from mlsteward.artifacts.trees import (
     Progress,
     checkout_file,
     checkout_tree,
-    put_file_checked,
-    put_tree,
+    put_path,
 )
-from mlsteward.errors import NotFoundError, PathError, RecordError
+from mlsteward.errors import NotFoundError, PathError
 from mlsteward.project import Project
 from mlsteward.store.artifacts import add_edge, insert_artifact
 from mlsteward.store.database import open_store
@@ -124,21 +121,8 @@ def add_dataset(
     project.ensure_workspace()
     cache = HashCache(project.workspace / "hashcache.db")
     try:
-        st = os.lstat(target)
-        if stat.S_ISDIR(st.st_mode):
-            tree = put_tree(objects, target, progress=progress, cache=cache)
-            digest, size, files, is_tree = tree.digest, tree.size, tree.files, True
-        elif stat.S_ISREG(st.st_mode):
-            if progress is not None:
-                progress.start(st.st_size)
-            info = put_file_checked(objects, target, st, cache=cache, progress=progress)
-            digest, size, files, is_tree = info.digest, info.size, 1, False
-        else:
-            raise RecordError(
-                f"{path} is neither a regular file nor a directory",
-                code="data-not-regular",
-                hint="copy the data into a regular file first",
-            )
+        stored = put_path(objects, target, progress=progress, cache=cache)
+        digest, size, files, is_tree = stored.digest, stored.size, stored.files, stored.is_tree
     finally:
         cache.close()
     commit, dirty = _code_version(project.root, target)
@@ -219,13 +203,8 @@ def _lock_dataset(conn: Connection, name: str, description: str) -> str:
 
 
 def _git(root: Path, *args: str) -> str | None:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return proc.stdout.decode("utf-8", "surrogateescape") if proc.returncode == 0 else None
+    out = run_git(root, *args)
+    return None if out is None else out.decode("utf-8", "surrogateescape")
 
 
 def _code_version(root: Path, data: Path) -> tuple[str | None, bool | None]:

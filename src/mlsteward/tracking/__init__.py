@@ -5,8 +5,7 @@ See docs/tracking.md. Names load lazily so ``import mlsteward.tracking`` stays c
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mlsteward._internal.lazy import lazy_getattr as _lazy_getattr
 
 _EXPORTS = {
     "Run": "mlsteward.tracking.run",
@@ -19,9 +18,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlsteward.tracking' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = _lazy_getattr(__name__, _EXPORTS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlsteward.artifacts import open_objects
-from mlsteward.artifacts.trees import put_file_checked, put_tree
+from mlsteward.artifacts.trees import put_path
 from mlsteward.errors import RecordError
 from mlsteward.project import Project
 from mlsteward.store.artifacts import KINDS, ArtifactRow, add_edge, insert_artifact
@@ -70,12 +70,8 @@ def log_artifact(
         )
     resolved = project.resolve(path)
     objects = open_objects(project)
-    if resolved.is_dir():
-        tree = put_tree(objects, resolved, progress=None)
-        digest, size, files, is_tree = tree.digest, tree.size, tree.files, True
-    else:  # checked: a file rewritten while it is stored raises data-changed
-        info = put_file_checked(objects, resolved, resolved.stat())
-        digest, size, files, is_tree = info.digest, info.size, 1, False
+    stored = put_path(objects, resolved)  # a file rewritten meanwhile raises data-changed
+    digest, size, files, is_tree = stored.digest, stored.size, stored.files, stored.is_tree
     label = name if name is not None else project.relative(resolved)
     with store.write() as conn:
         row = insert_artifact(

@@ -24,13 +24,13 @@ import platform
 import re
 import shlex
 import socket
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from mlsteward._internal.git import run_git
 from mlsteward.store.liveness import process_start
 
 __all__ = [
@@ -133,20 +133,7 @@ def capture(root: Path) -> Provenance:
 
 
 def _git(cwd: Path, *args: str) -> bytes | None:
-    """Run git with a fixed argv; None when git is missing or the command fails."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            env=env,
-            timeout=_GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
+    return run_git(cwd, *args, timeout=_GIT_TIMEOUT)
 
 
 def git_state(root: Path) -> GitState:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mlsteward.audit.facts import Facts
 
 __all__ = ["LARGE_BLOB_BYTES", "Blob", "GitFacts", "gather"]
+from mlsteward._internal.git import run_git
 
 #: a blob at least this large in history is "large" (mllint's default was 10 MB)
 LARGE_BLOB_BYTES = 10_000_000
@@ -23,15 +24,8 @@ _TIMEOUT = 30
 
 
 def _git(root: Path, *args: str, timeout: float = _TIMEOUT) -> str | None:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, timeout=timeout, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode("utf-8", errors="replace")
+    out = run_git(root, *args, timeout=timeout)
+    return None if out is None else out.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)
