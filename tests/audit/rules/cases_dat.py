@@ -38,6 +38,15 @@ jobs:
 CASES = [
     # -- DAT001 data-validation
     Case("DAT001", "passed", {"load.py": PANDERA, "train.py": SK_TRAIN}, id="pandera"),
+    Case(
+        "DAT001",
+        "failed",
+        {
+            "train.py": SK_TRAIN
+            + "from mlsteward.tracking.validation import check_key\ncheck_key('loss', 'metric')\n"
+        },
+        id="mlsteward-names-that-are-not-data-validation",
+    ),
     Case("DAT001", "passed", {**GE_TEST, "train.py": SK_TRAIN}, id="great-expectations-in-tests"),
     Case(
         "DAT001",
@@ -190,6 +199,15 @@ CASES = [
         id="stratified-only",
     ),
     Case("DAT004", "failed", {"train.py": SK_TRAIN}, lines=(("train.py", 2),)),
+    Case(
+        "DAT004",
+        "failed",
+        {
+            "train.py": SK_TRAIN,
+            "errors.py": "def describe(exc):\n    return str(exc)\n\ndescribe(ValueError())\n",
+        },
+        id="a-function-named-describe-is-not-eda",
+    ),
     Case(
         "DAT004",
         "failed",

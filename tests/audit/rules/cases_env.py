@@ -299,6 +299,12 @@ CASES = [
     Case(
         "ENV009",
         "passed",
+        {"requirements.txt": "mlflow-skinny\n", "track.py": "import mlflow\n"},
+        id="mlflow-skinny-provides-mlflow",
+    ),
+    Case(
+        "ENV009",
+        "passed",
         {
             "environment.yml": "dependencies:\n  - pytorch\n",
             "train.py": "import torch\ntry:\n    import onnxruntime\nexcept ImportError:\n"

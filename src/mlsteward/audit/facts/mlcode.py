@@ -154,7 +154,6 @@ DATA_LOADERS: tuple[str, ...] = (
     "ray.data.read_",
     "dask.dataframe.read_",
     "duckdb.",
-    "sqlalchemy.create_engine",
     "spark.read.",
 )
 

@@ -97,6 +97,8 @@ _BALANCE_NAMES = (
     "sklearn.utils.class_weight.compute_sample_weight", "imblearn.",
     "skmultilearn.model_selection.iterative_train_test_split",
 )
+_FRAME_LIBS = ("pandas", "polars", "numpy", "pyspark", "dask", "matplotlib", "seaborn", "plotly",
+               "modin", "vaex", "cudf", "datasets")
 _DISTRIBUTION_METHODS = ("describe", "hist", "histplot", "displot", "distplot", "kdeplot",
                          "countplot", "value_counts", "boxplot", "violinplot", "pairplot")
 #: estimators that take class weights, and the keywords that set them
@@ -227,7 +229,12 @@ def _validator_users(facts: Facts) -> list[tuple[str, Module]]:
         names = (*_VALIDATE_VERBS, *_SUITE_VERBS.get(label, ()))
         verbs = {s.path for s in idx.methods(*names, tests=None, within=users)}
         out += [(label, m) for m in users if m.path in verbs or _decorated_check(m)]
-    steward = [s for s in idx.calls("mlsteward.", tests=None) if "validat" in s.name]
+    # mlsteward's data validation API, not any of its names that say "validation"
+    steward = [
+        s
+        for s in idx.calls("mlsteward.data.", "mlsteward.gates.", "mlsteward.validate", tests=None)
+        if "validat" in s.name
+    ]
     out += [("mlsteward data validation", s.module) for s in steward]
     return out
 
@@ -656,7 +663,10 @@ def _aspects(facts: Facts) -> dict[str, Evidence]:
     if balance:
         s = balance[0]
         found["balance"] = s.evidence(f"class balance handled: `{_short(s)}` in {s.where}")
-    dist = idx.methods(*_DISTRIBUTION_METHODS, tests=None)
+    # `describe(exc)` in a tool is not a look at a distribution: the call must be in code
+    # that uses a data frame or plotting library
+    frames = library_users(facts, _FRAME_LIBS, tests=None)
+    dist = idx.methods(*_DISTRIBUTION_METHODS, tests=None, within=frames)
     if dist:
         found["distribution"] = dist[0].evidence(
             f"distributions inspected: `{_short(dist[0])}` in {dist[0].where}"

@@ -88,6 +88,7 @@ _PROVIDED_BY = {
     "pytorch-lightning": {"lightning"},
     "lightning": {"pytorch-lightning"},
     "onnxruntime": {"onnxruntime-gpu"},
+    "mlflow": {"mlflow-skinny"},
     "jax": {"jaxlib", "jax-cuda12"},
     "numpy": {"pandas", "scipy", "scikit-learn", "torch", "tensorflow", "matplotlib"},
     "joblib": {"scikit-learn"},
