@@ -11,6 +11,7 @@ from pathlib import Path
 from mlsteward import __version__
 from mlsteward.audit.baseline import apply_baseline, fingerprint, read_baseline
 from mlsteward.audit.facts import Facts
+from mlsteward.audit.parallel import evaluate
 from mlsteward.audit.registry import select_rules
 from mlsteward.audit.report import Finding, Gate, Report, RuleResult, Suppression
 from mlsteward.audit.rule import SEVERITY_ORDER, Evidence, Outcome, Rule, Status
@@ -169,8 +170,14 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
     findings: list[Finding] = []
     unused: list[Suppression] = []
     errors: list[str] = []
-    for rule in ordered:
+
+    def run(rule: Rule) -> tuple[Outcome, list[Finding]]:
         outcome = _run(rule, facts)
+        return outcome, _findings(rule, outcome, facts)
+
+    evaluated = evaluate(ordered, facts, run)
+    for rule in ordered:
+        outcome, rule_findings = evaluated[rule.code]
         if outcome.note.startswith("rule crashed"):
             errors.append(f"{rule.code}: {outcome.note}")
         reason = ignore_reason(rule.code)
@@ -189,7 +196,7 @@ def _audit(root: Path, facts: Facts, settings: Settings, options: AuditOptions) 
             )
         )
         if reason is None:
-            findings.extend(_findings(rule, outcome, facts))
+            findings.extend(rule_findings)
         elif outcome.status is Status.PASSED:  # an ignore of a rule that holds: unused
             unused.append(Suppression("config", reason, code=rule.code))
 
