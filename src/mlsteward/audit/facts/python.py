@@ -54,6 +54,15 @@ def is_test_path(rel: str) -> bool:
     )
 
 
+#: fields that never hold a node the rules look for: names, flags, and the Load/Store
+#: context singletons (a quarter of all nodes, indexed for nothing)
+_SCALAR_FIELDS = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "asname", "module", "level", "kind",
+     "type_comment", "conversion", "is_async", "simple"}
+)  # fmt: skip
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 @dataclass
 class Module:
     """One Python module or notebook; its AST is parsed on first use.
@@ -144,7 +153,12 @@ class Module:
                 i += 1
                 cls = type(node)
                 index[cls].append(node)
-                for name in cls._fields:
+                fields = _CHILD_FIELDS.get(cls)
+                if fields is None:
+                    fields = _CHILD_FIELDS[cls] = tuple(
+                        f for f in cls._fields if f not in _SCALAR_FIELDS
+                    )
+                for name in fields:
                     value = getattr(node, name, None)
                     if value.__class__ is list:
                         todo.extend(item for item in value if isinstance(item, ast.AST))
