@@ -11,8 +11,66 @@ import functools
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["store_bytes"]
+__all__ = ["dataset_and_model", "store_bytes"]
+
+
+def dataset_and_model(
+    conn: Any,
+    run_id: str,
+    *,
+    name: str = "reviews",
+    version: int = 1,
+    size: int = 10,
+    model_size: int = 20,
+    source: str = "web",
+    now: float | None = None,
+) -> tuple[str, str]:
+    """Record dataset version ``name@version`` consumed by ``run_id`` and a model it
+    produced; return the two artifact ids."""
+    from mlsteward.store.artifacts import add_edge, insert_artifact
+    from mlsteward.store.runs import new_id
+    from mlsteward.store.schema import dataset_versions, datasets
+
+    now = time.time() if now is None else now
+    data = insert_artifact(
+        conn,
+        kind="dataset",
+        digest=f"{version:064x}",
+        is_tree=False,
+        size=size,
+        files=1,
+        uri=f"objects/{name}",
+        name=f"data/{name}.csv",
+    )
+    model = insert_artifact(
+        conn,
+        kind="model",
+        digest="e" * 64,
+        is_tree=False,
+        size=model_size,
+        files=1,
+        uri="objects/e",
+        name="model.skops",
+    )
+    dataset_id = new_id()
+    conn.execute(datasets.insert().values(id=dataset_id, name=name, description="", created=now))
+    row = {
+        "id": new_id(),
+        "dataset_id": dataset_id,
+        "version": version,
+        "artifact_id": data.id,
+        "path": f"data/{name}.csv",
+        "source": source,
+        "code_commit": "a" * 40,
+        "code_dirty": False,
+        "created": now,
+    }
+    conn.execute(dataset_versions.insert().values(**row))
+    add_edge(conn, run_id, data.id, "consumed")
+    add_edge(conn, run_id, model.id, "produced")
+    return data.id, model.id
 
 
 @functools.cache

@@ -18,7 +18,6 @@ import pytest
 
 from mlsteward.cli import main
 from mlsteward.project import Project
-from mlsteward.store.artifacts import add_edge, insert_artifact
 from mlsteward.store.database import open_store
 from mlsteward.store.runs import (
     MetricPoint,
@@ -28,7 +27,7 @@ from mlsteward.store.runs import (
     set_params,
     set_tags,
 )
-from mlsteward.store.schema import dataset_versions, datasets
+from records_builder import dataset_and_model
 
 A, B, C = "a" * 32, "b" * 32, "c" * 32
 
@@ -80,25 +79,7 @@ def runs(project_dir: Path) -> Path:
         )
         finish_run(conn, A, "finished", now - 50)
         finish_run(conn, B, "failed", now - 40, "ValueError: boom")
-        data = insert_artifact(
-            conn, kind="dataset", digest="d" * 64, is_tree=False, size=2048, files=1,
-            uri="objects/d", name="data/reviews.csv",
-        )  # fmt: skip
-        model = insert_artifact(
-            conn, kind="model", digest="e" * 64, is_tree=False, size=10, files=1,
-            uri="objects/e", name="model.skops",
-        )  # fmt: skip
-        conn.execute(
-            datasets.insert().values(id="f" * 32, name="reviews", description="", created=now)
-        )
-        conn.execute(
-            dataset_versions.insert().values(
-                id="9" * 32, dataset_id="f" * 32, version=1, artifact_id=data.id,
-                path="data/reviews.csv", source="web", created=now,
-            )
-        )  # fmt: skip
-        add_edge(conn, A, data.id, "consumed")
-        add_edge(conn, A, model.id, "produced")
+        dataset_and_model(conn, A, size=2048, model_size=10, source="web", now=now)
     return project_dir
 
 

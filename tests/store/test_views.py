@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import event
 
 from mlsteward.errors import NotFoundError, UsageError
-from mlsteward.store.artifacts import add_edge, insert_artifact
 from mlsteward.store.database import Store
 from mlsteward.store.runs import (
     MetricPoint,
@@ -28,7 +27,6 @@ from mlsteward.store.runs import (
     set_params,
     set_tags,
 )
-from mlsteward.store.schema import dataset_versions, datasets
 from mlsteward.store.views import (
     compare,
     get_run,
@@ -37,6 +35,7 @@ from mlsteward.store.views import (
     run_io,
     search,
 )
+from records_builder import dataset_and_model
 
 ID_A = "abcd" + "0" * 28
 ID_B = "abcd" + "1" * 28
@@ -140,25 +139,7 @@ def test_metric_history_in_step_order_with_nan(store: Store) -> None:
 def test_run_io_names_datasets_by_version(store: Store) -> None:
     now = time.time()
     with store.write() as conn:
-        data = insert_artifact(
-            conn, kind="dataset", digest="d" * 64, is_tree=False, size=10, files=1,
-            uri="objects/d", name="data/reviews.csv",
-        )  # fmt: skip
-        model = insert_artifact(
-            conn, kind="model", digest="e" * 64, is_tree=False, size=20, files=1,
-            uri="objects/e", name="model.skops",
-        )  # fmt: skip
-        conn.execute(
-            datasets.insert().values(id="f" * 32, name="reviews", description="", created=now)
-        )
-        conn.execute(
-            dataset_versions.insert().values(
-                id="9" * 32, dataset_id="f" * 32, version=3, artifact_id=data.id,
-                path="data/reviews.csv", source="s3://bucket", created=now,
-            )
-        )  # fmt: skip
-        add_edge(conn, ID_A, data.id, "consumed")
-        add_edge(conn, ID_A, model.id, "produced")
+        dataset_and_model(conn, ID_A, version=3, size=10, source="s3://bucket", now=now)
     with store.read() as conn:
         io = run_io(conn, ID_A)
         assert run_io(conn, ID_C).consumed == []
