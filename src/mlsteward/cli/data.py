@@ -19,7 +19,7 @@ __all__ = ["Bar", "human_size", "register"]
 BAR_MIN_BYTES = 64 << 20  # smaller transfers finish before a bar would help
 
 data_app = typer.Typer(
-    help="Dataset versions (add, list, show, checkout).",
+    help="Datasets: versions (add, list, show, checkout), profiles, schemas, validation, drift.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -27,6 +27,10 @@ data_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     """Add ``steward data ...`` to the root app."""
+    from mlsteward.cli import data_checks, data_drift
+
+    data_checks.register(data_app)  # profile, infer-schema, validate
+    data_drift.register(data_app)  # drift, skew
     app.add_typer(data_app, name="data")
 
 
