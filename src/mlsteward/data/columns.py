@@ -300,10 +300,14 @@ class ColumnProfile:
         return 0.0 if self.hll is None else float(self.hll.get_estimate())
 
     def frequent(self, top: int = 50) -> list[tuple[str, int]]:
-        """The most frequent values with their estimated counts, most frequent first."""
+        """The most frequent values with their estimated counts, most frequent first.
+
+        Only values the sketch can vouch for (no false positives): in a column of unique
+        values nothing is "frequent", rather than noise at the sketch's error bound.
+        """
         if self.items is None or self.items.is_empty():
             return []
-        found = self.items.get_frequent_items(ds.frequent_items_error_type.NO_FALSE_NEGATIVES)
+        found = self.items.get_frequent_items(ds.frequent_items_error_type.NO_FALSE_POSITIVES)
         ranked = sorted(((str(i[0]), int(i[1])) for i in found), key=lambda x: (-x[1], x[0]))
         return ranked[:top]
 
