@@ -419,3 +419,16 @@ def test_bad_settings_are_refused() -> None:
     with pytest.raises(StewardError) as err:
         profile(pa.table({"x": [1.0]}), bins=0)
     assert err.value.code == "profile-input"
+
+
+def test_list_and_struct_columns_are_profiled_not_raised() -> None:
+    import pyarrow as pa
+
+    from mlsteward.data.profile import profile_data
+
+    table = pa.table({"l": [[1, 2], [3], None, [1, 2]], "s": [{"a": 1}, {"a": 2}, None, {"a": 1}]})
+    prof = profile_data(table)
+    for name in ("l", "s"):
+        col = prof.columns[name]
+        assert (col.kind, col.count, col.nulls) == ("other", 4, 1)
+        assert len(col.samples) == 3

@@ -400,7 +400,8 @@ def column_from_array(
     else:
         base["hll"] = None
     if kind == "other":
-        sample = pc.unique(values).slice(0, settings.sample_values).to_pylist()
+        # lists, structs, maps: Arrow cannot hash them for unique(); show the first ones
+        sample = values.drop_null().slice(0, settings.sample_values).to_pylist()
         base["samples"] = tuple(str(v) for v in sample)
     if kind == "null" or count == nulls:
         base.update(_empty_parts(kind, settings, spec))
