@@ -432,3 +432,15 @@ def test_list_and_struct_columns_are_profiled_not_raised() -> None:
         col = prof.columns[name]
         assert (col.kind, col.count, col.nulls) == ("other", 4, 1)
         assert len(col.samples) == 3
+
+
+def test_a_missing_file_is_reported_as_a_missing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlsteward.data.profile import profile_data
+    from mlsteward.errors import StewardError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StewardError, match="does not exist") as info:
+        profile_data("nope.csv")
+    assert info.value.code == "profile-input"

@@ -23,6 +23,8 @@ __all__ = ["BATCH_ROWS", "Batch", "Column", "iter_batches", "unique_names"]
 
 BATCH_ROWS = 1 << 20
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(@[0-9]+)?")
+#: a missing "data.csv" is a missing file, not a dataset named "data.csv"
+_FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".json", ".jsonl", ".txt", ".gz", ".zip")
 _SUFFIXES = (".parquet", ".pq", ".csv")
 
 
@@ -80,8 +82,16 @@ def iter_batches(data: Any, *, project: Any = None) -> Iterator[Batch]:
         path = Path(data)
         if path.exists():
             yield from _files(path)
-        elif isinstance(data, str) and _REF.fullmatch(data):
+        elif (
+            isinstance(data, str)
+            and _REF.fullmatch(data)
+            and not data.lower().endswith(_FILE_SUFFIXES)
+        ):
             yield from _dataset(data, project)
+        elif str(data).lower().endswith(_FILE_SUFFIXES):
+            raise input_error(
+                f"{data} does not exist", "check the path (relative to the working directory)"
+            )
         else:
             raise input_error(
                 f"{data} is neither a file, a directory nor a dataset reference",
