@@ -71,3 +71,13 @@ def test_frozen_bins_reach_the_workers(client: object) -> None:
     local = profile(cur, reference=ref)
     assert remote.columns["x"].histogram == local.columns["x"].histogram
     assert remote.columns["s"].histogram == local.columns["s"].histogram
+
+
+def test_profile_dask_is_the_partition_by_partition_path(client: object) -> None:
+    from mlsteward.data.distributed import profile_dask
+
+    pdf = frame(40_000, 4)
+    direct = profile_dask(dd.from_pandas(pdf, npartitions=5))
+    local = profile(pdf)
+    assert direct.rows == local.rows
+    assert direct.columns["x"].mean == pytest.approx(local.columns["x"].mean, rel=1e-9)
