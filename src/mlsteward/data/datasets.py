@@ -43,6 +43,8 @@ __all__ = [
     "DatasetSummary",
     "DatasetVersion",
     "add_dataset",
+    "attach",
+    "attached",
     "checkout",
     "get_version",
     "list_datasets",
@@ -388,3 +390,59 @@ def checkout(
     else:
         checkout_file(objects, version.digest, version.size, dest, force=force, progress=progress)
     return dest
+
+
+#: what may be attached to a dataset version, and the column that points at it
+_ATTACHMENTS = {"profile": "profile_artifact_id", "schema": "schema_artifact_id"}
+
+
+def attach(
+    project: Project, ref: str, kind: str, data: bytes, name: str, facts: dict[str, Any]
+) -> Any:
+    """Store ``data`` as the ``kind`` (profile or schema) of dataset version ``ref``.
+
+    The bytes go to the object store first; the artifact row, the version's pointer to it
+    and a ``dataset.<kind>`` event (with ``facts``) are one transaction. Returns the
+    artifact row.
+
+    Raises:
+        NotFoundError: no such dataset version.
+    """
+    from sqlalchemy import update
+
+    version = get_version(project, ref)
+    objects = open_objects(project)
+    info = objects.put_bytes(data)
+    with open_store(project).write() as conn:
+        artifact = insert_artifact(
+            conn, kind=kind, digest=info.digest, is_tree=False, size=len(data), files=1,
+            uri=objects.uri(info.digest), name=f"{version.ref}.{name}",
+        )  # fmt: skip
+        conn.execute(
+            update(dataset_versions)
+            .where(dataset_versions.c.id == version.id)
+            .values({_ATTACHMENTS[kind]: artifact.id})
+        )
+        event = {"artifact": artifact.id, "hash": info.digest, "size": len(data), **facts}
+        append_event(conn, f"dataset.{kind}", version.ref, event)
+    return artifact
+
+
+def attached(project: Project, ref: str, kind: str) -> tuple[DatasetVersion, bytes | None]:
+    """Dataset version ``ref`` and the verified bytes of its ``kind``, None if it has none.
+
+    Raises:
+        NotFoundError: no such dataset version.
+    """
+
+    version = get_version(project, ref)
+    pointer = dataset_versions.c[_ATTACHMENTS[kind]]
+    with open_store(project).read() as conn:
+        row = conn.execute(
+            select(artifacts.c.hash)
+            .join(dataset_versions, pointer == artifacts.c.id)
+            .where(dataset_versions.c.id == version.id)
+        ).first()
+    if row is None:
+        return version, None
+    return version, open_objects(project).read_bytes(row.hash)

@@ -335,44 +335,11 @@ def save_profile(
     as the version's profile, with a ``dataset.profile`` event, in one transaction.
     Returns the artifact row.
     """
-    from sqlalchemy import update
+    from mlsteward.data.datasets import attach, get_version
 
-    from mlsteward.artifacts import open_objects
-    from mlsteward.data.datasets import get_version
-    from mlsteward.store.artifacts import insert_artifact
-    from mlsteward.store.database import open_store
-    from mlsteward.store.events import append_event
-    from mlsteward.store.schema import dataset_versions
-
-    version = get_version(project, dataset_ref)
     if prof is None:
-        prof = profile(version.ref, project=project, **options)
-    data = prof.to_bytes()
-    objects = open_objects(project)
-    info = objects.put_bytes(data)
-    with open_store(project).write() as conn:
-        artifact = insert_artifact(
-            conn,
-            kind="profile",
-            digest=info.digest,
-            is_tree=False,
-            size=len(data),
-            files=1,
-            uri=objects.uri(info.digest),
-            name=f"{version.ref}.profile",
-        )
-        conn.execute(
-            update(dataset_versions)
-            .where(dataset_versions.c.id == version.id)
-            .values(profile_artifact_id=artifact.id)
-        )
-        append_event(
-            conn,
-            "dataset.profile",
-            version.ref,
-            {"artifact": artifact.id, "hash": info.digest, "size": len(data), "rows": prof.rows},
-        )
-    return artifact
+        prof = profile(get_version(project, dataset_ref).ref, project=project, **options)
+    return attach(project, dataset_ref, "profile", prof.to_bytes(), "profile", {"rows": prof.rows})
 
 
 def load_profile(project: Any, dataset_ref: str) -> Profile | None:
@@ -382,20 +349,7 @@ def load_profile(project: Any, dataset_ref: str) -> Profile | None:
         NotFoundError: no such dataset version.
         StewardError: the stored bytes are not a profile (``profile-corrupt``).
     """
-    from sqlalchemy import select
+    from mlsteward.data.datasets import attached
 
-    from mlsteward.artifacts import open_objects
-    from mlsteward.data.datasets import get_version
-    from mlsteward.store.database import open_store
-    from mlsteward.store.schema import artifacts, dataset_versions
-
-    version = get_version(project, dataset_ref)
-    with open_store(project).read() as conn:
-        row = conn.execute(
-            select(artifacts.c.hash)
-            .join(dataset_versions, dataset_versions.c.profile_artifact_id == artifacts.c.id)
-            .where(dataset_versions.c.id == version.id)
-        ).first()
-    if row is None:
-        return None
-    return Profile.from_bytes(open_objects(project).read_bytes(row.hash))
+    _, data = attached(project, dataset_ref, "profile")
+    return None if data is None else Profile.from_bytes(data)

@@ -574,47 +574,11 @@ def save_schema(project: Any, dataset_ref: str, schema: Schema) -> Any:
     as the version's schema, with a ``dataset.schema`` event, in one transaction.
     Returns the artifact row.
     """
-    from sqlalchemy import update
+    from mlsteward.data.datasets import attach
 
-    from mlsteward.artifacts import open_objects
-    from mlsteward.data.datasets import get_version
-    from mlsteward.store.artifacts import insert_artifact
-    from mlsteward.store.database import open_store
-    from mlsteward.store.events import append_event
-    from mlsteward.store.schema import dataset_versions
-
-    version = get_version(project, dataset_ref)
     data = schema.to_toml().encode("utf-8")
-    objects = open_objects(project)
-    info = objects.put_bytes(data)
-    with open_store(project).write() as conn:
-        artifact = insert_artifact(
-            conn,
-            kind="schema",
-            digest=info.digest,
-            is_tree=False,
-            size=len(data),
-            files=1,
-            uri=objects.uri(info.digest),
-            name=f"{version.ref}.schema.toml",
-        )
-        conn.execute(
-            update(dataset_versions)
-            .where(dataset_versions.c.id == version.id)
-            .values(schema_artifact_id=artifact.id)
-        )
-        append_event(
-            conn,
-            "dataset.schema",
-            version.ref,
-            {
-                "artifact": artifact.id,
-                "hash": info.digest,
-                "size": len(data),
-                "columns": len(schema.columns),
-            },
-        )
-    return artifact
+    facts = {"columns": len(schema.columns)}
+    return attach(project, dataset_ref, "schema", data, "schema.toml", facts)
 
 
 def load_schema(project: Any, dataset_ref: str) -> Schema | None:
@@ -624,23 +588,11 @@ def load_schema(project: Any, dataset_ref: str) -> Schema | None:
         NotFoundError: no such dataset version.
         UsageError: the stored text is not a valid schema (``schema-invalid``).
     """
-    from sqlalchemy import select
+    from mlsteward.data.datasets import attached
 
-    from mlsteward.artifacts import open_objects
-    from mlsteward.data.datasets import get_version
-    from mlsteward.store.database import open_store
-    from mlsteward.store.schema import artifacts, dataset_versions
-
-    version = get_version(project, dataset_ref)
-    with open_store(project).read() as conn:
-        row = conn.execute(
-            select(artifacts.c.hash)
-            .join(dataset_versions, dataset_versions.c.schema_artifact_id == artifacts.c.id)
-            .where(dataset_versions.c.id == version.id)
-        ).first()
-    if row is None:
+    version, data = attached(project, dataset_ref, "schema")
+    if data is None:
         return None
-    data = open_objects(project).read_bytes(row.hash)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
