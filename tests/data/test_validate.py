@@ -153,10 +153,14 @@ def test_id_columns_are_not_range_checked(schema: Schema) -> None:
 def test_infinities_are_out_of_range(schema: Schema) -> None:
     batch = sample(11)
     batch.loc[:499, "x"] = np.inf
-    for data in (batch, profile_data(batch)):
+    prof = profile_data(batch)
+    for data in (batch, prof):
         (a,) = validate(data, schema).anomalies
         assert (a.kind, a.severity) == ("range", "error")
-        assert 500 <= (a.count or 0) <= 510  # and the odd genuine value beyond 3.5 sd
+        # exact from the data (and the odd genuine value beyond the range); from a profile
+        # the finite share is read off the KLL sketch, within its rank error
+        slack = 10 if not a.estimated else 10 + int(prof.columns["x"].rank_error * len(batch))
+        assert 500 <= (a.count or 0) <= 500 + slack, (a.count, a.estimated)
         assert "inf" in a.examples
 
 
