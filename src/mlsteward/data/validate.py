@@ -433,6 +433,7 @@ def _check_range(
 ) -> None:
     assert spec.range is not None
     lo, hi = spec.range
+    uncertainty = 0.0
     if tally is not None:
         valid, outside, examples, estimated = (
             tally.valid,
@@ -441,12 +442,13 @@ def _check_range(
             False,
         )
     else:
-        valid, outside, examples = _range_from_profile(col, lo, hi, spec.type)
+        valid, outside, examples, uncertainty = _range_from_profile(col, lo, hi, spec.type)
         estimated = True
     if not valid or not outside:
         return
     share = outside / valid
-    severity = _by_share(share, cfg.range_warning, cfg.range_error)
+    # an estimate is judged by what it surely exceeds: the share less the sketch's error
+    severity = _by_share(max(0.0, share - uncertainty), cfg.range_warning, cfg.range_error)
     if severity is None:
         return
     shown = "[" + ", ".join(_bound(x, spec.type) for x in spec.range) + "]"
@@ -470,8 +472,12 @@ def _check_range(
 
 def _range_from_profile(
     col: ColumnProfile, lo: float, hi: float, typ: str
-) -> tuple[int, int, tuple[str, ...]]:
+) -> tuple[int, int, tuple[str, ...], float]:
+    """Values outside [lo, hi]: infinities exactly, finite ones read off the KLL CDF; and
+    the estimate's uncertainty as a share of the valid values (the sketch's rank error
+    once: its bound holds for the whole CDF, and it is a 99% bound)."""
     n = col.moments.n
+    tails = 0
     valid = n + col.posinf + col.neginf
     outside = 0
     examples: list[str] = []
@@ -486,10 +492,13 @@ def _range_from_profile(
         if col.min is not None and col.min < lo:
             outside += max(1, round(float(col.kll.get_rank(lo, False)) * n))
             examples.append(_bound(col.min, typ))
+            tails += 1
         if col.max is not None and col.max > hi:
             outside += max(1, round((1.0 - float(col.kll.get_rank(hi, True))) * n))
             examples.append(_bound(col.max, typ))
-    return valid, min(outside, valid), tuple(examples)
+            tails += 1
+    uncertainty = col.rank_error * n / valid if tails and valid else 0.0
+    return valid, min(outside, valid), tuple(examples), uncertainty
 
 
 def _check_domain(
