@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mlsteward.cli.formats import check_format as _check_format
+from mlsteward.cli.formats import human_size
+
 if TYPE_CHECKING:
     from mlsteward.data.datasets import DatasetVersion
 
-__all__ = ["Bar", "human_size", "register"]
+__all__ = ["Bar", "register"]
 
 BAR_MIN_BYTES = 64 << 20  # smaller transfers finish before a bar would help
 
@@ -76,27 +79,6 @@ class Bar:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-
-
-def human_size(size: int) -> str:
-    """Bytes in decimal units, as people read file sizes: ``12.3 MB``."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
-def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
-    if fmt not in allowed:
-        from mlsteward.errors import UsageError
-
-        raise UsageError(
-            f"--format {fmt!r} is not one of {', '.join(allowed)}",
-            code="unknown-format",
-            hint=f"use {' or '.join(allowed)}",
-        )
 
 
 def _when(stamp: float) -> str:

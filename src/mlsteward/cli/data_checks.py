@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mlsteward.cli.formats import check_format
+
 if TYPE_CHECKING:
     from mlsteward.data.profile import Profile
 
@@ -27,17 +29,6 @@ def register(data_app: typer.Typer) -> None:
     data_app.command("profile")(profile)
     data_app.command("infer-schema")(infer_schema)
     data_app.command("validate")(validate)
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in ("text", "json"):
-        from mlsteward.errors import UsageError
-
-        raise UsageError(
-            f"--format {fmt!r} is not one of text, json",
-            code="unknown-format",
-            hint="use text or json",
-        )
 
 
 def _version_ref(data: str) -> str:
@@ -107,7 +98,7 @@ def profile(
     from mlsteward.data.profile import profile_data, save_profile
     from mlsteward.project import Project
 
-    _check_format(fmt)
+    check_format(fmt, ("text", "json"))
     ref = _version_ref(data) if save else None
     project = Project.open() if save else None
     ref_prof = profile_data(reference, project=project) if reference else None
@@ -177,7 +168,7 @@ def validate(
     from mlsteward.data.schema import read_schema
     from mlsteward.data.validate import validate as run
 
-    _check_format(fmt)
+    check_format(fmt, ("text", "json"))
     report = run(data, read_schema(schema))
     typer.echo(report.to_json() if fmt == "json" else report.to_text(), nl=fmt == "json")
     if not report.ok:

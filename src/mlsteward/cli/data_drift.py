@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from mlsteward.cli.formats import check_format as _check_format
+
 __all__ = ["register"]
 
 
@@ -19,17 +21,6 @@ def register(data_app: typer.Typer) -> None:
     """Add this module's commands to `steward data`."""
     data_app.command("drift")(drift)
     data_app.command("skew")(skew)
-
-
-def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
-    if fmt not in allowed:
-        from mlsteward.errors import UsageError
-
-        raise UsageError(
-            f"--format {fmt!r} is not one of {', '.join(allowed)}",
-            code="unknown-format",
-            hint=f"use {' or '.join(allowed)}",
-        )
 
 
 def _emit(text: str, output: Path | None) -> None:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from mlsteward.cli.formats import check_format
+
 if TYPE_CHECKING:
     from mlsteward.tracking.mlflow_import import ImportReport
 
@@ -50,16 +52,10 @@ def mlflow(
     """
     import json
 
-    from mlsteward.errors import UsageError
     from mlsteward.project import Project
     from mlsteward.tracking.mlflow_import import import_mlflow
 
-    if fmt not in ("text", "json"):
-        raise UsageError(
-            f"--format {fmt!r} is not a format of `steward import mlflow`",
-            code="unknown-format",
-            hint="use text or json",
-        )
+    check_format(fmt, ("text", "json"), "`steward import mlflow`")
     report = import_mlflow(
         Project.open(), uri, experiments=experiment or None, dry_run=dry_run, progress=_progress
     )

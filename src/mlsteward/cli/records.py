@@ -51,7 +51,7 @@ def lineage(
     depth: int | None = typer.Option(None, "--depth", min=0, help="Edges to walk at most."),
 ) -> None:
     """Walk the lineage of a dataset version, run or artifact, up- and downstream."""
-    from mlsteward.cli.data import _check_format
+    from mlsteward.cli.formats import check_format as _check_format
     from mlsteward.data.lineage import lineage as walk
     from mlsteward.data.lineage import to_dot, to_json, to_text
     from mlsteward.project import Project
@@ -78,7 +78,9 @@ def verify(
     """
     import json
 
-    from mlsteward.cli.data import Bar, _check_format, human_size
+    from mlsteward.cli.data import Bar
+    from mlsteward.cli.formats import check_format as _check_format
+    from mlsteward.cli.formats import human_size
     from mlsteward.data.housekeeping import verify as check
     from mlsteward.project import Project
 
@@ -122,7 +124,7 @@ def gc(
     ),
 ) -> None:
     """Delete objects that no record references (and are older than --grace)."""
-    from mlsteward.cli.data import human_size
+    from mlsteward.cli.formats import human_size
     from mlsteward.data.housekeeping import collect_garbage
     from mlsteward.project import Project
 

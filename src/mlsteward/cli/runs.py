@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mlsteward.cli.defaultgroup import DefaultGroup
+from mlsteward.cli.formats import check_format as _check_format
+from mlsteward.cli.formats import human_size as _size
 
 if TYPE_CHECKING:
     from mlsteward.store.views import CompareRow, RunIO, RunView
@@ -298,17 +300,6 @@ def _render_compare(views: Sequence[RunView], rows: Sequence[CompareRow], fmt: s
 # -- output helpers -------------------------------------------------------------------------
 
 
-def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
-    if fmt not in allowed:
-        from mlsteward.errors import UsageError
-
-        raise UsageError(
-            f"--format {fmt} is not a format of this command",
-            code="unknown-format",
-            hint=f"use one of {', '.join(allowed)}",
-        )
-
-
 def _num(value: Any) -> Any:
     """A non-finite float as the text JSON and CSV readers agree on."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -392,12 +383,3 @@ def _duration(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes}m {secs:02d}s"
     return f"{minutes // 60}h {minutes % 60:02d}m"
-
-
-def _size(size: int) -> str:
-    amount = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if amount < 1000 or unit == "GB":
-            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1000
-    return f"{amount:.1f} GB"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typer
 
+from mlsteward.cli.formats import check_format
+
 __all__ = ["register", "store_app"]
 
 store_app = typer.Typer(
@@ -28,16 +30,10 @@ def info(
     import json
     from dataclasses import asdict
 
-    from mlsteward.errors import UsageError
     from mlsteward.project import Project
     from mlsteward.store.database import project_store
 
-    if fmt not in ("text", "json"):
-        raise UsageError(
-            f"--format {fmt!r} is not a format of `steward store info`",
-            code="unknown-format",
-            hint="use text or json",
-        )
+    check_format(fmt, ("text", "json"), "`steward store info`")
     store = project_store(Project.open(), workspace=False)
     try:
         found = store.info()
