@@ -434,17 +434,3 @@ def _refresh(path: Path) -> None:
     """Bump an existing object's mtime (it was just asked for again); best effort."""
     with suppress(OSError):
         os.utime(path)
-
-
-def ensure_writable_root(url: str) -> None:
-    """Fail early, with a hint, when a local objects directory cannot be created."""
-    if "://" in url:
-        return
-    try:
-        Path(url).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ObjectStoreError(
-            f"cannot create the objects directory {url}: {exc.strerror}",
-            code="object-store",
-            hint="check the permissions, or point [tool.steward] objects elsewhere",
-        ) from exc

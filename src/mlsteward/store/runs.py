@@ -8,6 +8,7 @@ several writes into one commit; the tracking layer batches metric points through
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ def insert_run(conn: Connection, row: Mapping[str, Any]) -> None:
 def put_environment(conn: Connection, digest: str, python: str, packages: str) -> None:
     """Record an environment (python + packages JSON) once per content hash."""
     stmt: Insert = _upsert(conn, environments).values(
-        hash=digest, python=python, packages=packages, created=_now()
+        hash=digest, python=python, packages=packages, created=time.time()
     )
     conn.execute(stmt.on_conflict_do_nothing(index_elements=["hash"]))  # type: ignore[attr-defined]
 
@@ -197,9 +198,3 @@ def set_heartbeat(conn: Connection, run_id: str, when: float) -> None:
 def run_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
     """Which of ``ids`` are runs in the store."""
     return set(conn.execute(select(runs.c.id).where(runs.c.id.in_(list(ids)))).scalars())
-
-
-def _now() -> float:
-    import time
-
-    return time.time()
