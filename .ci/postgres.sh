@@ -10,9 +10,16 @@
 set -euo pipefail
 exec 3>&1 1>&2
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# Every command that may start the server runs with the file descriptors above 2 closed:
+# a server that inherits the pipe of the caller's `$(.ci/postgres.sh)` (fd 3 here) or of
+# whatever runs CI keeps it open for good, and the caller waits for its end forever.
+fds_closed() {
+  python3 -c 'import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:], close_fds=True))' "$@"
+}
+as_root() { if [ "$(id -u)" -eq 0 ]; then fds_closed "$@"; else fds_closed sudo -n "$@"; fi; }
 as_postgres() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then fds_closed runuser -u postgres -- "$@"
+  else fds_closed sudo -n -u postgres "$@"; fi
 }
 cluster() {  # the field $1 (3: port, 4: status) of the cluster "$version main"
   pg_lsclusters -h | awk -v v="$version" -v f="$1" '$1 == v && $2 == "main" { print $f }'
