@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -468,8 +470,17 @@ def _use_wal(conn: Connection) -> None:
     someone else's database must not change it.
     """
     raw: Any = conn.connection.driver_connection
-    if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        raw.execute("PRAGMA journal_mode = WAL")
+    # Switching needs the file to itself, and SQLite answers "locked" at once, without its
+    # busy handler, while another process has it open mid-switch (two first uses racing):
+    # retry for the busy timeout, as any other lock would wait.
+    deadline = time.monotonic() + float(raw.execute("PRAGMA busy_timeout").fetchone()[0]) / 1000
+    while raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            raw.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _check_header(path: Path) -> None:
