@@ -17,7 +17,10 @@ do; the codes are documented in ``docs/errors.md`` (a test keeps the two in step
     │   └── StoreCorruptError         the file is not a store, or is damaged
     ├── ObjectStoreError              the content-addressed object store
     │   └── IntegrityError            an object whose bytes do not match its hash
-    └── RecordError                   a record that cannot be written as asked
+    ├── RecordError                   a record that cannot be written as asked
+    ├── ModelError                    a model that cannot be saved, loaded or trusted
+    ├── RegistryError                 a registry request refused (provenance, alias, policy)
+    └── GateError                     a gate policy or its evaluation data is unusable
 
 Problems *inside* an audited repository (a syntax error, broken YAML) are not
 exceptions: they become findings and the audit goes on.
@@ -29,11 +32,14 @@ __all__ = [
     "AuditError",
     "BaselineError",
     "ConfigError",
+    "GateError",
     "IntegrityError",
+    "ModelError",
     "NotFoundError",
     "ObjectStoreError",
     "PathError",
     "RecordError",
+    "RegistryError",
     "StewardError",
     "StoreCorruptError",
     "StoreError",
@@ -154,3 +160,21 @@ class RecordError(UsageError):
     """A record (param, metric, tag, dataset) that cannot be stored as given."""
 
     code = "record-invalid"
+
+
+class ModelError(StewardError):
+    """A model that no format can save, that fails on its own example, or that is not trusted."""
+
+    code = "model-error"
+
+
+class RegistryError(UsageError):
+    """A registry request refused: no provenance, an alias in use, a promotion not allowed."""
+
+    code = "registry-error"
+
+
+class GateError(UsageError):
+    """A gate policy that cannot be checked, or evaluation data it cannot use."""
+
+    code = "gate-error"

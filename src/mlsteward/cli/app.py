@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from mlsteward import __version__
-from mlsteward.cli import data, importer, records, runs, store
+from mlsteward.cli import data, gates, importer, model_cards, models, records, runs, store
 from mlsteward.cli.audit import audit_app
 from mlsteward.cli.catalog import catalog_app
 
@@ -21,7 +21,8 @@ app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(catalog_app, name="catalog")
-for _module in (runs, data, records, store, importer):
+_ = model_cards  # adds `steward models card` to the models app
+for _module in (runs, data, records, store, importer, models, gates):
     _module.register(app)
 
 

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "alias_moves",
+    "aliases",
     "artifacts",
     "dataset_versions",
     "datasets",
@@ -33,9 +35,13 @@ __all__ = [
     "latest_metrics",
     "metadata",
     "metrics",
+    "model_datasets",
+    "model_versions",
     "params",
+    "registered_models",
     "runs",
     "tags",
+    "verdicts",
 ]
 
 metadata = MetaData(
@@ -205,4 +211,85 @@ dataset_versions = Table(
     Column("schema_artifact_id", ID, ForeignKey("artifacts.id")),
     Column("created", Float, nullable=False),
     UniqueConstraint("dataset_id", "version"),
+)
+
+# -- the model registry (migration 0003) -------------------------------------------------------
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(250), nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("model_id", ID, ForeignKey("registered_models.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("artifact_id", ID, ForeignKey("artifacts.id"), nullable=False),
+    Column("format", String(32), nullable=False),  # a model format id: skops, onnx, pickle, ...
+    Column("signature", Text, nullable=False),  # JSON: {"inputs": [...], "outputs": [...]}
+    Column("trust", Text, nullable=False),  # JSON: types trusted to load it, and who said so
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="SET NULL")),  # the producing run
+    Column("git_commit", String(40)),
+    Column("git_dirty", Boolean),
+    Column("forced", Boolean, nullable=False),  # registered without provenance: marked for ever
+    Column("description", Text, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("actor", String(250), nullable=False),
+    Column("deleted", Float),  # when it was deleted; the row stays for the history
+    UniqueConstraint("model_id", "version"),
+)
+
+model_datasets = Table(
+    "model_datasets",
+    metadata,
+    Column("version_id", ID, ForeignKey("model_versions.id"), primary_key=True),
+    Column("dataset_version_id", ID, ForeignKey("dataset_versions.id"), primary_key=True),
+    Column("role", String(16), primary_key=True),  # train | eval
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("model_id", ID, ForeignKey("registered_models.id"), primary_key=True),
+    Column("alias", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),  # bumped by every move: compare-and-set
+    Column("moved", Float, nullable=False),
+)
+
+alias_moves = Table(
+    "alias_moves",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("model_id", ID, ForeignKey("registered_models.id"), nullable=False),
+    Column("alias", String(64), nullable=False),
+    Column("from_version", Integer),  # None: the alias is new
+    Column("to_version", Integer),  # None: the alias was removed
+    Column("kind", String(16), nullable=False),  # promote | rollback | remove
+    Column("reason", Text, nullable=False),
+    Column("verdict_id", ID),  # the passing verdict the move relied on, if a policy asked
+    Column("time", Float, nullable=False),
+    Column("actor", String(250), nullable=False),
+    Index(None, "model_id", "alias", "id"),
+)
+
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("version_id", ID, ForeignKey("model_versions.id"), nullable=False),
+    Column("policy", String(64), nullable=False),  # the alias whose policy was checked
+    Column("policy_hash", HASH, nullable=False),  # sha256 of the policy's canonical JSON
+    Column("passed", Boolean, nullable=False),
+    Column("checks", Text, nullable=False),  # JSON: [{check, passed, measured, expected}]
+    Column("dataset_version_id", ID, ForeignKey("dataset_versions.id")),  # evaluation data
+    Column("time", Float, nullable=False),
+    Column("actor", String(250), nullable=False),
+    Index(None, "version_id", "policy"),
 )

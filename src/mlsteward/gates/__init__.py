@@ -1,0 +1,1 @@
+"""Validation gates: a policy per alias, checked by one engine, leaving verdict records."""

@@ -1,0 +1,1 @@
+"""Model formats (skops, ONNX, trusted pickle), signatures, and the loading policy."""

@@ -1,0 +1,1 @@
+"""Model registry: registered models, immutable versions with provenance, aliases, rollback."""
