@@ -7,6 +7,8 @@ The public API is what ``__all__`` lists; everything else is internal and may ch
     with steward.start_run(name="train", params={"lr": 0.1}) as run:
         run.use_dataset("reviews")
         run.log_metric("loss", 0.3, step=1)
+        run.log_model(model, name="churn", example=X)  # churn@1, provenance: this run
+    steward.promote("churn", 1, "production", reason="first release")
     steward.search_runs("metrics.loss < 0.5", order_by="metrics.loss", limit=10)
 """
 
@@ -26,6 +28,9 @@ _LAZY = {
     "add_dataset": "mlsteward.data",
     "audit": "mlsteward.audit",
     "get_run": "mlsteward.tracking",
+    "promote": "mlsteward.registry",
+    "register_model": "mlsteward.registry",
+    "rollback": "mlsteward.registry",
     "search_runs": "mlsteward.tracking",
     "seed_everything": "mlsteward.tracking",
     "start_run": "mlsteward.tracking",
@@ -40,6 +45,9 @@ __all__ = [
     "add_dataset",
     "audit",
     "get_run",
+    "promote",
+    "register_model",
+    "rollback",
     "search_runs",
     "seed_everything",
     "start_run",

@@ -53,6 +53,7 @@ from mlsteward.tracking.validation import (
 
 if TYPE_CHECKING:
     from mlsteward.data.datasets import DatasetVersion
+    from mlsteward.registry.versions import ModelVersion
 
 __all__ = ["PARENT_TAG", "Run", "active_run", "start_run"]
 
@@ -348,6 +349,19 @@ class Run:
 
         self._check_open()
         return log_artifact(self.project, self.store, self.id, path, kind=kind, name=name)
+
+    def log_model(self, model: Any, name: str, example: Any, **kw: Any) -> ModelVersion:
+        """Save ``model`` in a safe format and register it as the next version of ``name``.
+
+        This run is its provenance: its git commit, and the dataset versions it used
+        (`use_dataset`) as training data unless ``datasets=[...]`` says otherwise. Other
+        keywords are those of `mlsteward.register_model` (``datasets``, ``force``,
+        ``description``, ``format``, ``trust``).
+        """
+        from mlsteward.registry.register import register_model
+
+        self._check_open()
+        return register_model(model, name, run=self.id, example=example, project=self.project, **kw)
 
     # -- ending --------------------------------------------------------------------------
 

@@ -70,3 +70,99 @@ def test_no_workspace_means_no_records(tmp_path: Path) -> None:
     records = _facts(root).records
     assert not records.present
     assert not records.readable
+
+
+# -- the model registry --------------------------------------------------------------------
+
+
+def _registry_facts(root: Path) -> Facts:
+    from mlsteward.config import load_settings
+
+    return Facts(root, load_settings(root))  # type: ignore[arg-type]
+
+
+def test_a_release_with_its_records_in_order(tmp_path: Path) -> None:
+    from records_builder import gates_toml, registry_store_bytes
+
+    root = build_repo(
+        tmp_path / "r",
+        {"pyproject.toml": gates_toml(), ".steward": {"steward.db": registry_store_bytes()}},
+    )
+    registry = _registry_facts(root).records.registry
+    assert registry.present
+    assert (registry.models, registry.versions, registry.forced, registry.cards) == (1, 2, 0, 1)
+    assert registry.aliases == (("churn", "canary", 2), ("churn", "production", 2))
+    (held,) = registry.held
+    assert (held.model, held.alias, held.version) == ("churn", "production", 2)
+    assert held.provenance
+    assert (held.train_data, held.card, held.canaried) == (1, True, True)
+    assert (held.policy, held.verdict) == ("production", "pass")
+    assert held.checks == ("metrics", "slices", "fairness")
+    assert (held.previous, held.previous_deleted) == (1, None)
+    assert (registry.guarded_moves, registry.ungated) == (2, ())
+
+
+def test_a_release_the_records_contradict(tmp_path: Path) -> None:
+    from records_builder import gates_toml, registry_store_bytes
+
+    store = registry_store_bytes(
+        provenance=False, verdict="none", gated=False, previous=False, card=False, canary=False
+    )
+    root = build_repo(
+        tmp_path / "r", {"pyproject.toml": gates_toml(), ".steward": {"steward.db": store}}
+    )
+    registry = _registry_facts(root).records.registry
+    (held,) = registry.held
+    assert held.forced
+    assert not held.provenance
+    assert held.missing_provenance() == [
+        "no producing run", "no git commit", "no training data", "registered with --force"
+    ]  # fmt: skip
+    assert (held.verdict, held.card, held.canaried) == ("none", False, False)
+    assert (held.previous, held.previous_deleted) == (None, 1)
+    assert [(m.model, m.alias, m.version) for m in registry.ungated] == [("churn", "production", 2)]
+
+
+def test_a_verdict_counts_for_the_policy_as_declared_now(tmp_path: Path) -> None:
+    from records_builder import gates_toml, registry_store_bytes
+
+    stale = registry_store_bytes(stale_policy=True)
+    root = build_repo(
+        tmp_path / "a", {"pyproject.toml": gates_toml(), ".steward": {"steward.db": stale}}
+    )
+    assert _registry_facts(root).records.registry.held[0].verdict == "stale"
+    # edit the policy: the verdicts recorded no longer count for it
+    edited = gates_toml(canary_minutes=5)
+    root = build_repo(
+        tmp_path / "b",
+        {"pyproject.toml": edited, ".steward": {"steward.db": registry_store_bytes()}},
+    )
+    held = _registry_facts(root).records.registry.held[0]
+    assert (held.verdict, held.canary_minutes) == ("stale", 5.0)
+
+
+def test_policy_hash_agrees_with_the_registry() -> None:
+    from mlsteward.audit.facts.records import policy_hash
+    from mlsteward.registry.policy import GatePolicy
+
+    table = {"metrics": {"accuracy": ">= 0.8"}, "slices": ["region"], "canary_minutes": 30}
+    assert policy_hash(table) == GatePolicy("production", table).hash
+
+
+def test_a_store_from_before_the_registry_has_no_models(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "r" / ".steward" / "steward.db"
+    root = build_repo(tmp_path / "r", {".steward": {"steward.db": store_bytes()}})
+    with sqlite3.connect(db) as conn:  # what an 0002 store looks like
+        for table in ("verdicts", "alias_moves", "aliases", "model_datasets", "model_versions",
+                      "registered_models"):  # fmt: skip
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("UPDATE alembic_version SET version_num = '0002'")
+    conn.close()
+    records = _facts(root).records
+    assert records.readable
+    assert records.revision == "0002"
+    assert records.runs.total == 2
+    assert not records.registry.present
+    assert records.registry.held == ()

@@ -2,6 +2,8 @@
 
 from rulecases import Case
 
+from records_builder import gates_toml, registry_store_bytes
+
 FASTAPI_APP = """\
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -531,5 +533,38 @@ CASES = [
         "not_applicable",
         {"fsdp": {"checkpoint_handler.py": "import torch\nstate = torch.load('ckpt.pt')\n"}},
         id="checkpoint-handler-is-not-serving",
+    ),
+    # -- mlsteward's records
+    Case(
+        "DPL003",
+        "passed",
+        {"pyproject.toml": gates_toml(), ".steward": {"steward.db": registry_store_bytes()}},
+        id="records-canary-first",
+    ),
+    Case(
+        "DPL003",
+        "failed",
+        {
+            "pyproject.toml": gates_toml(canary_minutes=30),
+            ".steward": {"steward.db": registry_store_bytes(canary=False)},
+        },
+        lines=((".steward/steward.db", None),),
+        id="records-canary-skipped",
+    ),
+    Case(
+        "DPL005",
+        "partial",
+        {"pyproject.toml": gates_toml(), ".steward": {"steward.db": registry_store_bytes()}},
+        id="records-previous-kept",
+    ),
+    Case(
+        "DPL005",
+        "failed",
+        {
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes(previous=False)},
+        },
+        lines=((".steward/steward.db", None),),
+        id="records-previous-deleted",
     ),
 ]

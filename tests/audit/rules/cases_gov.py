@@ -4,7 +4,13 @@ from dataclasses import replace
 
 from rulecases import Case
 
-from records_builder import store_bytes
+from records_builder import gates_toml, registry_store_bytes, store_bytes
+
+MODELS = """
+[tool.steward.models.churn]
+intended_use = "Ranking accounts for retention calls."
+limitations = "Trained on EU customers only."
+"""
 
 MODEL_CARD = """\
 # Model card: churn v7
@@ -325,5 +331,47 @@ CASES += [
         "failed",
         {"model.onnx": b"\x08\x01", "README.md": "# x\n"},
         id="model-derived-from-weights",
+    ),
+    # -- cards and provenance from mlsteward's records
+    Case(
+        "GOV001",
+        "passed",
+        {
+            "pyproject.toml": gates_toml(models=MODELS),
+            ".steward": {"steward.db": registry_store_bytes()},
+        },
+        id="records-card-and-declared-use",
+    ),
+    Case(
+        "GOV001",
+        "partial",
+        {
+            "pyproject.toml": gates_toml(models=MODELS),
+            ".steward": {"steward.db": registry_store_bytes(card=False)},
+        },
+        id="records-no-card-for-the-release",
+    ),
+    Case(
+        "GOV001",
+        "partial",
+        {"pyproject.toml": gates_toml(), ".steward": {"steward.db": registry_store_bytes()}},
+        id="records-card-without-declared-use",
+    ),
+    Case(
+        "GOV007",
+        "passed",
+        {"pyproject.toml": gates_toml(), ".steward": {"steward.db": registry_store_bytes()}},
+        id="records-release-with-provenance",
+    ),
+    Case(
+        "GOV007",
+        "failed",
+        {
+            "train.py": MLFLOW_TRAIN,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes(provenance=False)},
+        },
+        lines=((".steward/steward.db", None),),
+        id="records-forced-release",
     ),
 ]

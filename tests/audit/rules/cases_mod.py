@@ -2,6 +2,8 @@
 
 from rulecases import Case
 
+from records_builder import gates_toml, registry_store_bytes
+
 SK_TRAIN = """\
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
@@ -312,4 +314,90 @@ CASES = [
         id="reference-comparison-is-not-repro",
     ),
     Case("MOD008", "not_applicable", {"app.py": "print('hi')\n"}),
+    # -- the registry's records decide MOD001 and feed MOD002-MOD006
+    Case(
+        "MOD001",
+        "passed",
+        {
+            "train.py": SK_TRAIN,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes()},
+        },
+        id="records-passing-verdict",
+    ),
+    Case(
+        "MOD001",
+        "failed",
+        {
+            "train.py": SK_TRAIN,
+            "evaluate.py": EVAL_GATE,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes(verdict="none", gated=False)},
+        },
+        lines=((".steward/steward.db", None), (".steward/steward.db", None)),
+        id="records-released-without-verdict",
+    ),
+    Case(
+        "MOD001",
+        "failed",
+        {
+            "train.py": SK_TRAIN,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes(verdict="fail")},
+        },
+        id="records-failing-verdict",
+    ),
+    Case(
+        "MOD001",
+        "failed",
+        {
+            "train.py": SK_TRAIN,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes(gated=False)},
+        },
+        lines=((".steward/steward.db", None),),
+        id="records-promotion-named-no-verdict",
+    ),
+    Case(
+        "MOD001",
+        "partial",
+        {
+            "train.py": SK_TRAIN,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes(stale_policy=True)},
+        },
+        id="records-verdict-for-an-older-policy",
+    ),
+    Case(
+        "MOD003",
+        "passed",
+        {
+            "train.py": SK_TRAIN,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes()},
+        },
+        id="records-slices-check",
+    ),
+    Case(
+        "MOD004",
+        "passed",
+        {
+            "train.py": SK_TRAIN,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes()},
+        },
+        id="records-fairness-check",
+        context={"personal_data": True},
+    ),
+    Case(
+        "MOD004",
+        "failed",
+        {
+            "train.py": SK_TRAIN,
+            "pyproject.toml": gates_toml(),
+            ".steward": {"steward.db": registry_store_bytes(verdict="fail")},
+        },
+        id="records-failed-verdict-proves-nothing",
+        context={"personal_data": True},
+    ),
 ]

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.deploy import Signal
 from mlsteward.audit.facts.python import Module
+from mlsteward.audit.facts.records import finding, refs, registry_of, verified
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
 
 _MAX_EVIDENCE = 3
@@ -168,7 +169,9 @@ def no_canary_release(facts: Facts) -> Outcome:
     `canaryTrafficPercent`, Seldon traffic splits, SageMaker canary or linear traffic
     shifting, Vertex AI or Azure ML traffic splits, CodeDeploy canary presets, Cloud Run
     revision traffic, an Anyscale service rollout (it shifts traffic gradually unless
-    `IN_PLACE`), or an mlsteward canary alias.
+    `IN_PLACE`), or an mlsteward canary alias. In mlsteward's records, a released version
+    that held the canary alias first is verified; one that skipped the canary stage its
+    policy requires (`canary_minutes`) fails the rule.
 
     ## Why it matters
     ML Test Score Infra 6: a model that loads fine can still misbehave on live traffic.
@@ -189,9 +192,24 @@ def no_canary_release(facts: Facts) -> Outcome:
         model: {modelFormat: {name: sklearn}, storageUri: s3://models/churn/v7}
     ```
     """
+    held = registry_of(facts).held
+    skipped = [h for h in held if h.canary_minutes > 0 and not h.canaried]
+    if skipped:
+        return Outcome.failed(
+            *(
+                finding(
+                    f"{h.ref} never held '{h.canary_alias}' although its policy asks for "
+                    f"{h.canary_minutes:g} minutes at canary"
+                )
+                for h in skipped
+            )
+        )
+    canaried = [h for h in held if h.canaried]
+    recorded = [verified(f"held the canary alias before release: {refs(canaried)}")]
+    recorded = recorded if canaried else []
     canary = facts.deploy.of("canary")
-    if canary:
-        return Outcome.passed(*evidence_of(canary))
+    if canary or recorded:
+        return Outcome.passed(*recorded, *evidence_of(canary))
     return Outcome.failed(
         Hit(
             "nothing sends a new model version a small share of traffic first; configure a "
@@ -262,6 +280,8 @@ def no_automatic_rollback(facts: Facts) -> Outcome:
     service rollout (an unhealthy new version is rolled back). A scripted
     rollback (`kubectl rollout undo`, `helm rollback`, `steward models rollback`) is a
     partial verdict: it can be done quickly, but someone has to notice and run it.
+    mlsteward's records verify that the version a release alias held before is kept (so
+    `steward models rollback` has somewhere to go); if it was deleted, the rule fails.
 
     ## Why it matters
     SE-ML practice 32 and ML Test Score Infra 7: a bad model must be replaced by the last
@@ -280,21 +300,44 @@ def no_automatic_rollback(facts: Facts) -> Outcome:
         analysis: {templates: [{templateName: error-rate}]}
     ```
     """
+    registry = registry_of(facts)
+    gone = [h for h in registry.held if h.previous is None and h.previous_deleted is not None]
+    if gone:
+        return Outcome.failed(
+            *(
+                finding(
+                    f"{h.ref}: the version it replaced ({h.model}@{h.previous_deleted}) was "
+                    "deleted, so there is nothing to roll back to; keep the previous release"
+                )
+                for h in gone
+            )
+        )
+    kept = [h for h in registry.held if h.previous is not None]
+    recorded = []
+    if kept:
+        done = f"; {registry.rollbacks} rollbacks recorded" if registry.rollbacks else ""
+        recorded.append(
+            verified(
+                "the previous version is kept for rollback: "
+                + ", ".join(f"{h.ref} -> v{h.previous}" for h in kept[:3])
+                + done
+            )
+        )
     deploy = facts.deploy
     auto = deploy.of("rollback-auto")
     if auto:
-        return Outcome.passed(*evidence_of(auto))
+        return Outcome.passed(*evidence_of(auto), *recorded)
     scripted = deploy.of("rollback-script")
-    if scripted:
-        first = scripted[0]
+    if scripted or recorded:
+        first = scripted[0] if scripted else None
         return Outcome.partial(
             0.5,
             Hit(
                 "rollback is scripted but not automatic; let a failed analysis or alarm trigger it",
-                first.path,
-                first.line,
+                first.path if first else recorded[0].path,
+                first.line if first else None,
             ),
-            evidence=evidence_of(scripted),
+            evidence=[*recorded, *evidence_of(scripted)],
         )
     return Outcome.failed(
         Hit(

@@ -15,6 +15,7 @@ import re
 
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.docs import Document
+from mlsteward.audit.facts.records import finding, refs, registry_of, verified
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
 from mlsteward.audit.rules.dpl import evidence_of
 
@@ -54,6 +55,11 @@ def model_card_missing(facts: Facts) -> Outcome:
     Hugging Face template's "Uses" and "Bias, Risks, and Limitations" count). A card
     without them is partial; a README that has both sections serves as the card.
 
+    A project with mlsteward records may instead make its cards from them: every version
+    at `production` (or at an alias a gate policy guards) has a card made by
+    `steward models card`, and `[tool.steward.models.<name>]` declares `intended_use` and
+    `limitations` (a third each). The better of the two counts.
+
     ## Why it matters
     SE-ML practice 42: the people affected by a model should know that it is used, what
     it is for, and where it fails. A model card is the standard place to say so, and the
@@ -71,6 +77,60 @@ def model_card_missing(facts: Facts) -> Outcome:
     Trained on 2023 EU customers; recall drops for accounts younger than 30 days.
     ```
     """
+    doc = _document_card(facts)
+    recorded = _recorded_cards(facts)
+    if recorded is None or recorded.score < doc.score:
+        return doc
+    return recorded
+
+
+def _recorded_cards(facts: Facts) -> Outcome | None:
+    """Cards made from the records for the released versions, with the declared use."""
+    held = registry_of(facts).held
+    if not held:
+        return None
+    source = facts.settings.source or "pyproject.toml"
+    raw = facts.settings.extra.get("models")
+    declared = raw if isinstance(raw, dict) else {}
+    evidence: list[Evidence] = []
+    hits: list[Hit] = []
+    carded = [h for h in held if h.card]
+    if carded:
+        evidence.append(verified(f"model cards made from the records: {refs(carded)}"))
+    hits += [
+        finding(
+            f"no model card was made for {h.ref}: run `steward models card {h.model} {h.version}`"
+        )
+        for h in held
+        if not h.card
+    ]
+    score = len(carded) / len(held)
+    for key, what in (("intended_use", "intended use"), ("limitations", "limitations")):
+        names = sorted({h.model for h in held})
+        without = [
+            n
+            for n in names
+            if not isinstance(declared.get(n), dict)
+            or not str(declared[n].get(key, "") or "").strip()
+        ]
+        if without:
+            hits.append(
+                Hit(
+                    f"[tool.steward.models.{without[0]}] declares no {key}: the card says "
+                    f"'{what}: not declared'",
+                    source,
+                )
+            )
+        else:
+            evidence.append(
+                Evidence(f"{what} declared for {', '.join(names)} in {source}", Strength.DECLARED,
+                         source)
+            )  # fmt: skip
+            score += 1
+    return Outcome.partial(score / 3, *hits, evidence=evidence)
+
+
+def _document_card(facts: Facts) -> Outcome:
     docs = facts.docs
     cards = docs.of("model-card")
     readme = docs.readme

@@ -12,6 +12,7 @@ import re
 
 from mlsteward.audit.facts import Facts
 from mlsteward.audit.facts.python import Module
+from mlsteward.audit.facts.records import finding, refs, registry_of, verified
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
 from mlsteward.audit.rules.gov import dated, doc_evidence
 
@@ -90,6 +91,18 @@ def _trail(facts: Facts) -> dict[str, Evidence]:
             Strength.VERIFIED,
             ".steward/steward.db",
         )
+    summary = registry_of(facts)
+    traced = [h for h in summary.held if h.provenance]
+    if traced:
+        found["registry"] = verified(
+            f"{summary.versions} model versions in mlsteward's registry; released "
+            f"{refs(traced)} trace to their run, commit and training data"
+        )
+    elif summary.versions:
+        forced = f" ({summary.forced} forced, without provenance)" if summary.forced else ""
+        found["registry"] = verified(
+            f"{summary.versions} model versions in mlsteward's registry{forced}"
+        )
     for m in facts.python.source_modules:
         tracker = next((t for t in _TRACKERS if t in m.imports), None)
         if tracker and "run" not in found:
@@ -150,6 +163,10 @@ def no_audit_trail(facts: Facts) -> Outcome:
     that record lineage), and a registry that versions the models served (MLflow, W&B,
     SageMaker, the Hugging Face Hub, `steward models register`). One third each.
 
+    mlsteward's records are checked, not just found: a version at `production` (or at an
+    alias a gate policy guards) that has no producing run, commit or training data, or
+    was registered with `--force`, fails the rule.
+
     ## Why it matters
     SE-ML practice 34: when a prediction is questioned, the team must be able to say
     which model made it, which run trained that model, on which data and code, and who
@@ -166,6 +183,16 @@ def no_audit_trail(facts: Facts) -> Outcome:
     ```
     """
     trail = _trail(facts)
+    untraced = [h for h in registry_of(facts).held if not h.provenance]
+    if untraced:
+        hits = [
+            finding(
+                f"{h.ref} is released without provenance ({', '.join(h.missing_provenance())}); "
+                "register a version from a tracked run on recorded data instead"
+            )
+            for h in untraced
+        ]
+        return Outcome.failed(*hits, evidence=list(trail.values()))
     parts = {"run": "training runs are not tracked", "data": "no lineage from data to model",
              "registry": "no registry versions the models served"}  # fmt: skip
     missing = [message for key, message in parts.items() if key not in trail]

@@ -2,8 +2,9 @@
 
 The evidence is evaluation code (thresholds asserted, baselines and slices computed,
 fairness measured), mlsteward gate policies in ``[tool.steward.gates.*]`` (a declared,
-checked-in policy: PRESENT; the records of its verdicts are read by the REC rules), and CI
-jobs that run any of it. A repository that trains nothing gets not_applicable.
+checked-in policy: PRESENT), CI jobs that run any of it, and the project's own records:
+the verdicts held by the versions it releases and the checks they passed (VERIFIED). A
+repository that trains nothing gets not_applicable.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from mlsteward.audit.facts.mlcode import (
     training_modules,
     training_sites,
 )
+from mlsteward.audit.facts.records import finding, refs, registry_of, verified
 from mlsteward.audit.rule import Evidence, Hit, Outcome, Strength, rule
 
 # -- data ------------------------------------------------------------------------------------
@@ -247,6 +249,12 @@ def model_quality_gate(facts: Facts) -> Outcome:
     `MetricThreshold` or Deepchecks conditions, and no `[tool.steward.gates.*]` policy.
     A CI job that evaluates the model but can fail on nothing counts for half.
 
+    When the project keeps mlsteward records, they decide: every version at `production`
+    (or at an alias a gate policy guards) must hold a passing verdict for that alias's
+    policy as declared now, and every promotion into such an alias must have named one.
+    A release without one fails whatever the code says; a verdict only for an earlier
+    version of the policy counts for half.
+
     ## Why it matters
     ML Test Score Infra 4, "Model quality is validated before serving": a model that
     trained without error can still be worse than the one in production; only an explicit
@@ -265,7 +273,9 @@ def model_quality_gate(facts: Facts) -> Outcome:
     min_accuracy = 0.85          # `steward gate` fails the pipeline below it
     ```
     """
-    evidence: list[Evidence] = []
+    evidence, hits, stale = _gate_records(facts)
+    if hits:
+        return Outcome.failed(*hits, evidence=evidence)
     gate = gate_evidence(facts)
     if gate is not None:
         evidence.append(gate)
@@ -286,6 +296,8 @@ def model_quality_gate(facts: Facts) -> Outcome:
     ]
     if declared:
         evidence += _evidence_with_ci(facts, declared, f"quality threshold `{_short(declared[0])}`")
+    if stale:
+        return Outcome.partial(0.5, *stale, evidence=evidence[:4])
     if evidence:
         return Outcome.passed(*evidence[:4])
     ci = facts.ci.evidence("evaluate")
@@ -307,6 +319,62 @@ def model_quality_gate(facts: Facts) -> Outcome:
             "in evaluation or declare a [tool.steward.gates] policy",
         )
     )
+
+
+def _gate_records(facts: Facts) -> tuple[list[Evidence], list[Hit], list[Hit]]:
+    """What the registry records say about gates: evidence, failing hits, stale hits."""
+    registry = registry_of(facts)
+    evidence: list[Evidence] = []
+    hits: list[Hit] = []
+    stale: list[Hit] = []
+    for h in registry.held:
+        policy = f"policy '{h.policy}'" if h.policy else "any gate policy"
+        if h.verdict in ("fail", "none"):
+            what = "a failing verdict" if h.verdict == "fail" else "no verdict"
+            hits.append(
+                finding(
+                    f"{h.ref} is released with {what} for {policy}; run `steward gate run "
+                    f"{h.model} {h.version} --policy {h.policy or h.alias}` and promote only "
+                    "a version that passes"
+                )
+            )
+        elif h.verdict == "stale":
+            stale.append(
+                finding(
+                    f"{h.ref} passed policy '{h.policy}' only as it was before it changed; "
+                    f"run the gate again: `steward gate run {h.model} {h.version} "
+                    f"--policy {h.policy}`"
+                )
+            )
+    hits += [
+        finding(
+            f"{m.model}@{m.version} was promoted to {m.alias} without a passing verdict of that "
+            "version for the alias's policy"
+        )
+        for m in registry.ungated
+    ]
+    passing = [h for h in registry.held if h.verdict == "pass"]
+    if passing:
+        evidence.append(verified(f"released with a passing gate verdict: {refs(passing)}"))
+    if registry.guarded_moves and not registry.ungated:
+        evidence.append(
+            verified(
+                f"each of {registry.guarded_moves} promotions into gated aliases named a "
+                "passing verdict"
+            )
+        )
+    return evidence, hits, stale
+
+
+def passed_check(facts: Facts, *words: str) -> Evidence | None:
+    """VERIFIED evidence that a released version's verdict passed a check named like ``words``."""
+    for h in registry_of(facts).held:
+        if h.verdict != "pass":
+            continue
+        names = [c for c in h.checks if any(w in c.lower() for w in words)]
+        if names:
+            return verified(f"{h.ref} passed the gate check '{names[0]}' of policy '{h.policy}'")
+    return None
 
 
 def _has_kwarg(site: Site, name: str) -> bool:
@@ -356,6 +424,9 @@ def baseline_compared(facts: Facts) -> Outcome:
     the training or evaluation code. Projects whose models are already simple (linear,
     shallow trees) are not applicable.
 
+    In a project with mlsteward records, a released version whose passing gate verdict
+    includes a baseline check is verified evidence.
+
     ## Why it matters
     ML Test Score Model 5, "A simpler model is not better": a deep model that barely beats
     the majority class, or a linear model, costs more to train, serve and explain for
@@ -373,6 +444,9 @@ def baseline_compared(facts: Facts) -> Outcome:
     assert model.score(X_test, y_test) > floor.score(X_test, y_test) + 0.05
     ```
     """
+    recorded = passed_check(facts, "baseline")
+    if recorded is not None:
+        return Outcome.passed(recorded)
     idx = index(facts)
     dummy = idx.calls(*DUMMY, tests=None)
     if dummy:
@@ -469,6 +543,9 @@ def sliced_evaluation(facts: Facts) -> Outcome:
     and no metric computed per group (in a loop over `groupby`/`unique()` values or
     boolean masks, or applied to a `groupby`).
 
+    In a project with mlsteward records, a released version whose passing gate verdict
+    includes a slice check is verified evidence.
+
     ## Why it matters
     ML Test Score Model 6, "Model quality is sufficient on important data slices": a good
     average can hide a slice (a region, a device, a rare class of inputs) where the model
@@ -486,6 +563,9 @@ def sliced_evaluation(facts: Facts) -> Outcome:
     assert frame.by_group.min() > 0.7
     ```
     """
+    recorded = passed_check(facts, "slice")
+    if recorded is not None:
+        return Outcome.passed(recorded)
     gate = gate_evidence(facts, "slices", "slice", "segments")
     if gate is not None:
         return Outcome.passed(gate)
@@ -527,6 +607,9 @@ def fairness_tested(facts: Facts) -> Outcome:
     policy in `[tool.steward.gates.*]`. Applies when the context says
     `personal_data = true`.
 
+    In a project with mlsteward records, a released version whose passing gate verdict
+    includes a fairness check is verified evidence.
+
     ## Why it matters
     ML Test Score Model 7, "The model is tested for considerations of inclusion", and
     SE-ML practice 21, "Assess and Manage Subgroup Bias": a model can be accurate overall
@@ -545,6 +628,9 @@ def fairness_tested(facts: Facts) -> Outcome:
     assert gap < 0.1
     ```
     """
+    recorded = passed_check(facts, "fair")
+    if recorded is not None:
+        return Outcome.passed(recorded)
     gate = gate_evidence(facts, *_FAIRNESS_KEYS)
     if gate is not None:
         return Outcome.passed(gate)
@@ -712,6 +798,10 @@ def compared_with_production(facts: Facts) -> Outcome:
     `baseline_model`. A CI job that reports a metrics diff against the main branch (`dvc
     metrics diff`, `dvc exp diff`) without failing on it counts for half.
 
+    In a project with mlsteward records, a released version whose passing gate verdict
+    includes a check against the alias's current holder (regression, champion) is
+    verified evidence.
+
     ## Why it matters
     ML Test Score Infra 4, "Model quality is validated before serving", asks for a
     comparison with the current production model: a fixed threshold passes a model that
@@ -730,6 +820,9 @@ def compared_with_production(facts: Facts) -> Outcome:
     max_regression = 0.005     # the candidate may not lose more than this to production
     ```
     """
+    recorded = passed_check(facts, "regress", "champion", "compar")
+    if recorded is not None:
+        return Outcome.passed(recorded)
     gate = gate_evidence(facts, *_COMPARE_KEYS)
     if gate is not None:
         return Outcome.passed(gate)
