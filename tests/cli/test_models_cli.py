@@ -146,3 +146,32 @@ def test_bad_input_exits_2_with_a_code(
         err = capsys.readouterr().err
         assert f"[{code}]" in err, (argv, err)
         assert "Traceback" not in err
+
+
+def test_register_a_plain_file_with_example_rows(
+    project_dir: Path, run_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    pd.DataFrame({"x": [0.0, 3.0]}).to_parquet(project_dir / "rows.parquet")
+    argv = ["models", "register", "churn", "--run", run_id, "--example", "rows.parquet"]
+    assert main(argv) == 1  # a decision tree's skops file holds a type nobody trusted yet
+    err = capsys.readouterr().err
+    assert "[model-untrusted]" in err
+    assert "sklearn.tree._tree.Tree" in err
+    assert main([*argv, "--trust"]) == 0
+    assert capsys.readouterr().out.startswith("churn@1  skops")
+    assert main(["models", "show", "churn@1", "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in shown["signature"]["inputs"]] == ["x"]
+
+    (project_dir / "notes.txt").write_text("x\n0\n")
+    assert main(["models", "register", "churn", "--run", run_id, "--example", "notes.txt"]) == 2
+    assert "[example-file]" in capsys.readouterr().err
+    (project_dir / "bad.parquet").write_text("not parquet")
+    assert main(["models", "register", "churn", "--run", run_id, "--example", "bad.parquet"]) == 2
+    assert "[example-file]" in capsys.readouterr().err
+    outside = project_dir.parent / "rows.parquet"
+    pd.DataFrame({"x": [0.0]}).to_parquet(outside)
+    assert main(["models", "register", "churn", "--run", run_id, "--example", str(outside)]) == 2
+    assert "[path-outside]" in capsys.readouterr().err

@@ -53,7 +53,7 @@ def test_promote_rollback_history(project_dir: Path, trained: str) -> None:
     with pytest.raises(RegistryError) as err:
         rollback("churn", "production")
     assert err.value.code == "rollback-empty"
-    assert "1 -> 2 (promote)" in (err.value.hint or "")
+    assert "@1 -> @2 (promote)" in (err.value.hint or "")
     assert get_version("churn@production").version == 1
     assert get_version("churn@staging").version == 3
     history = alias_history("churn")

@@ -70,10 +70,21 @@ def register_(
         False, "--force", help="Register without full provenance; marked as forced for ever."
     ),
     description: str = typer.Option("", "--description", help="What this version is."),
+    example: str | None = typer.Option(
+        None,
+        "--example",
+        help="A Parquet or CSV file of input rows: the model runs on them once and is "
+        "stored with the signature they show (needed to gate or load a plain model file).",
+    ),
+    trust: bool = typer.Option(
+        False, "--trust", help="Trust the model file's types (or its pickle) to load it."
+    ),
 ) -> None:
     """Register a model artifact a run produced as the next version of NAME."""
+    from mlsteward.project import Project
     from mlsteward.registry.register import register_model
 
+    project = Project.open()
     version = register_model(
         name=name,
         run=run,
@@ -81,8 +92,40 @@ def register_(
         datasets=data,
         force=force,
         description=description,
+        example=None if example is None else _example_rows(project, example),
+        trust=trust,
+        project=project,
     )
     typer.echo(_line(version))
+
+
+def _example_rows(project: Any, path: str) -> Any:
+    """The first rows of a Parquet or CSV file inside the project."""
+    from mlsteward.errors import UsageError
+
+    where = project.resolve(path)
+    suffix = where.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise UsageError(
+            f"--example {path} is a {suffix or 'suffix-less'} file; expected .parquet or .csv",
+            code="example-file",
+            hint="write a few input rows with DataFrame.to_parquet('example.parquet')",
+        )
+    import pyarrow.csv
+    import pyarrow.parquet
+
+    try:
+        if suffix == ".csv":
+            table = pyarrow.csv.read_csv(where)
+        else:
+            table = pyarrow.parquet.read_table(where)
+    except Exception as exc:  # a damaged or foreign file: say so, with the reader's words
+        raise UsageError(
+            f"--example {path} cannot be read as {suffix[1:]}: {exc}",
+            code="example-file",
+            hint="give a Parquet or CSV file of the model's input columns",
+        ) from exc
+    return table.slice(0, 100)
 
 
 @models_app.command("list")
@@ -163,9 +206,29 @@ def _state(v: ModelVersion) -> str:
     return "forced" if v.forced else "ok"
 
 
-def _detail(detail: VersionDetail) -> None:
-    import json
+def _columns(specs: Any) -> str:
+    return ", ".join(f"{c.get('name')} {c.get('type')}" for c in specs or ())
 
+
+def _signature(signature: Any) -> str:
+    if not signature:
+        return "unknown (a plain file: register it with --example to record one)"
+    return f"{_columns(signature.get('inputs'))} -> {_columns(signature.get('outputs')) or '?'}"
+
+
+def _trust(trust: Any) -> str:
+    if not trust:
+        return "-"
+    types = list(trust.get("types") or ())
+    if trust.get("trusted"):
+        said = f"trusted by {trust.get('by', '?')}"
+        return said + (f" ({', '.join(types)})" if types else "")
+    if types:
+        return f"needs trusted types: {', '.join(types)}"
+    return "no code runs at load; only default-trusted types"
+
+
+def _detail(detail: VersionDetail) -> None:
     v = detail.version
     rows = [
         ("version", v.ref),
@@ -180,8 +243,8 @@ def _detail(detail: VersionDetail) -> None:
         ("aliases", ", ".join(v.aliases) or "-"),
     ]
     rows += [(f"data ({d.role})", d.ref) for d in v.datasets] or [("data", "-")]
-    rows.append(("signature", json.dumps(dict(v.signature), sort_keys=True) or "-"))
-    rows.append(("trust", json.dumps(dict(v.trust), sort_keys=True, default=str)))
+    rows.append(("signature", _signature(v.signature)))
+    rows.append(("trust", _trust(v.trust)))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         typer.echo(f"{key.ljust(width)}  {value}")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the real names for type checkers; at run time they load laz
     from mlsteward.models.package import LoadedModel as LoadedModel
     from mlsteward.models.package import ModelPackage as ModelPackage
     from mlsteward.models.package import load_model as load_model
+    from mlsteward.models.package import package_file as package_file
     from mlsteward.models.package import read_package as read_package
     from mlsteward.models.package import save_model as save_model
     from mlsteward.models.signature import ColumnSpec as ColumnSpec
@@ -35,6 +36,7 @@ _EXPORTS = {
     "model_formats": "mlsteward.models.formats",
     "ModelFormat": "mlsteward.models.formats",
     "ModelPackage": "mlsteward.models.package",
+    "package_file": "mlsteward.models.package",
     "read_package": "mlsteward.models.package",
     "save_model": "mlsteward.models.package",
     "Signature": "mlsteward.models.signature",

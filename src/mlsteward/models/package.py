@@ -16,9 +16,10 @@ hash, reads the manifest strictly, checks trust (the project's config and the ca
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -175,13 +176,56 @@ def save_model(
             hint=f"pass trust=True (--trust) to save as {fmt.id}, or leave format out to "
             "save with skops (scikit-learn) or ONNX, which run no code",
         )
+    return _store_package(project, fmt, model, example, trust, lambda path: _save(fmt, model, path))
+
+
+def package_file(
+    project: Project, digest: str, *, format: str, example: Any, trust: bool = False
+) -> ModelPackage:
+    """Turn a model file already in the object store into a package, as `save_model` would.
+
+    The file is checked before anything in it runs: its bytes against ``digest``, its
+    types against the project's trusted list (or ``trust``). Then it is loaded, run on
+    ``example`` to infer its signature, and stored, byte for byte, with a manifest.
+
+    Raises:
+        ModelError: an unknown ``format`` (``model-format``), an untrusted file
+            (``model-untrusted``), a model that fails on its example (``model-example``).
+        IntegrityError: the stored file does not match ``digest``.
+    """
+    fmt = get_format(format)
+    trusted = project_trust(project, trust=trust)
+    objects = open_objects(project)
+    with tempfile.TemporaryDirectory(prefix="steward-model-") as tmp:
+        source = Path(tmp) / f"model{fmt.suffix}"
+        objects.copy_to(digest, source)  # verified before it appears
+        offending = fmt.untrusted_types(source, trusted)
+        if offending:
+            raise untrusted_error(
+                project, fmt.id, offending, trusted, executes_code=fmt.executes_code
+            )
+        model = fmt.load(source, trusted)
+        return _store_package(
+            project, fmt, model, example, trust, lambda path: shutil.copyfile(source, path)
+        )
+
+
+def _store_package(
+    project: Project,
+    fmt: ModelFormat,
+    model: Any,
+    example: Any,
+    trust: bool,
+    write: Callable[[Path], object],
+) -> ModelPackage:
+    """Write ``model``'s file with ``write``, run the example, and store the package tree."""
     table = to_table(example)
     inputs = input_specs(table)
     with tempfile.TemporaryDirectory(prefix="steward-model-") as tmp:
         folder = Path(tmp) / "package"
         folder.mkdir()
         path = folder / f"model{fmt.suffix}"
-        _save(fmt, model, path)
+        write(path)
         output = _run(_runner(fmt, model), table, "example")
         signature = Signature(inputs, output_specs(output))
         record = {

@@ -284,9 +284,13 @@ def _moves(conn: Connection, model: ModelRow, alias: str | None) -> list[AliasMo
     ]
 
 
+def _at(version: int | None) -> str:
+    return "-" if version is None else f"@{version}"
+
+
 def _story(moves: list[AliasMove]) -> str:
     shown = moves[-_SHOWN_MOVES:]
-    text = ", ".join(f"{m.from_version} -> {m.to_version} ({m.kind})" for m in shown)
+    text = ", ".join(f"{_at(m.from_version)} -> {_at(m.to_version)} ({m.kind})" for m in shown)
     return ("..., " if len(moves) > len(shown) else "") + (text or "no moves")
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
@@ -41,6 +41,9 @@ from mlsteward.store.schema import (
     registered_models,
 )
 from mlsteward.store.views import RunView, get_run
+
+if TYPE_CHECKING:
+    from mlsteward.models import ModelPackage
 
 __all__ = ["register_model"]
 
@@ -79,7 +82,9 @@ def register_model(
         model: the model object to save, or None to register an artifact.
         name: the registered model's name.
         run: the producing run: a `Run`, a run id, id prefix or unique name.
-        example: an example input (needed with ``model``).
+        example: an example input: needed with ``model``; with a plain model file
+            (``.skops``, ``.onnx``) it turns the file into a package with a signature,
+            which gates and `load_version` need.
         artifact: an artifact id of kind ``model``.
         datasets: training dataset versions (``["reviews@3"]``); default: the ones the
             run consumed.
@@ -119,6 +124,12 @@ def register_model(
             code="model-source",
             hint="pass the model (with example=...), or a run that logged a model artifact",
         )
+    if model is None and example is not None and artifact is None and run_ref is None:
+        raise RegistryError(
+            f"an example for {name!r} was given, but no model, artifact or run",
+            code="model-source",
+            hint="pass the model object, or the run / artifact whose model file it is for",
+        )
     if model is not None and example is None:
         raise RegistryError(
             f"registering a model object as {name!r} needs an example input; got none",
@@ -137,20 +148,26 @@ def register_model(
             "(run.use_dataset or --data NAME@V), or pass force=True / --force to register "
             "it anyway, marked as forced for ever",
         )
+    package: ModelPackage | None = None
     if model is not None:
         from mlsteward.models import save_model
 
         package = save_model(proj, model, example=example, format=format, trust=trust)
-        kind: dict[str, Any] = {
-            "format": package.format,
-            "signature": package.signature.to_dict(),
-            "trust": dict(package.trust),
-        }
+        kind = _kind(package)
     else:
         assert source.artifact is not None  # _source found it or raised
         kind = _describe(proj, source.artifact)
+        if example is not None and not source.artifact.is_tree:
+            # a plain model file with an example: package it (checked, run once, its
+            # signature inferred) so that it loads like any other version
+            from mlsteward.models import package_file
+
+            package = package_file(
+                proj, source.artifact.hash, format=kind["format"], example=example, trust=trust
+            )
+            kind = _kind(package)
     with store.write() as conn:
-        if model is not None:
+        if package is not None:
             stored = insert_artifact(
                 conn,
                 kind="model",
@@ -159,7 +176,7 @@ def register_model(
                 size=package.size,
                 files=package.files,
                 uri=package.uri,
-                name=f"models/{name}",
+                name=f"models/{name}" if source.artifact is None else source.artifact.name,
             )
         else:
             assert source.artifact is not None
@@ -218,6 +235,14 @@ def register_model(
             who=who,
         )
     return get_version(f"{name}@{number}", project=proj)
+
+
+def _kind(package: ModelPackage) -> dict[str, Any]:
+    return {
+        "format": package.format,
+        "signature": package.signature.to_dict(),
+        "trust": dict(package.trust),
+    }
 
 
 def _run_ref(run: Any) -> str | None:

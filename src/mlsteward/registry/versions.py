@@ -397,7 +397,8 @@ def load_version(
             f"{version.ref} is a plain {version.format} file, not a steward model package; "
             "only a package carries the signature and trust record loading checks",
             code="model-not-package",
-            hint="register the model object with register_model(model, name=..., "
-            "example=...) or run.log_model(...), which saves it as a package",
+            hint=f"register it again with a few input rows (`steward models register "
+            f"{version.name} --run RUN --example rows.parquet`, or register_model(..., "
+            "example=rows)), or log the model object with run.log_model(...)",
         )
     return load_model(proj, version.digest, trust=trust)
