@@ -104,7 +104,10 @@ class Facts:
     def _has_model(self) -> bool:
         from mlsteward.audit.facts.mlcode import ML_LIBS
 
-        libs = (*ML_LIBS, "transformers", "onnxruntime", "onnx", "mlflow", "skops")
+        libs = (
+            *ML_LIBS, "transformers", "onnxruntime", "onnx", "mlflow", "skops",
+            "flaml", "autogluon", "autosklearn",
+        )  # fmt: skip
         if any(m.imports_any(*libs) for m in self.python.source_modules):
             return True
         weights = (".pt", ".pth", ".onnx", ".joblib", ".pkl", ".h5", ".keras", ".safetensors")

@@ -501,6 +501,7 @@ def _pipeline_run(facts: Facts) -> Evidence | None:
     title="CI runs the training pipeline on a small sample",
     severity="medium",
     practices=("mts-infra-3",),
+    applies_when=("model",),
 )
 def ci_without_training_run(facts: Facts) -> Outcome:
     """## What it finds

@@ -582,6 +582,7 @@ def _sweep_configs(facts: Facts) -> list[Evidence]:
     title="Hyper-parameters are tuned by an automated search",
     severity="medium",
     practices=("seml-18", "mts-model-3"),
+    applies_when=("model",),
 )
 def hyperparameter_search(facts: Facts) -> Outcome:
     """## What it finds
@@ -796,6 +797,7 @@ def _metrics_file_written(facts: Facts) -> Evidence | None:
     title="A primary metric is declared",
     severity="medium",
     practices=("seml-10",),
+    applies_when=("model",),
 )
 def primary_metric(facts: Facts) -> Outcome:
     """## What it finds
@@ -858,6 +860,7 @@ def primary_metric(facts: Facts) -> Outcome:
     severity="low",
     practices=("seml-19",),
     profiles=("production",),
+    applies_when=("model",),
 )
 def automl(facts: Facts) -> Outcome:
     """## What it finds

@@ -335,6 +335,7 @@ def data_prep_code_untested(facts: Facts) -> Outcome:
     title="Model code is unit tested",
     severity="high",
     practices=("mts-infra-2",),
+    applies_when=("model",),
 )
 def model_code_untested(facts: Facts) -> Outcome:
     """## What it finds
@@ -385,6 +386,7 @@ def model_code_untested(facts: Facts) -> Outcome:
     title="The ML pipeline has an end-to-end test",
     severity="medium",
     practices=("mts-infra-3",),
+    applies_when=("model",),
 )
 def no_pipeline_test(facts: Facts) -> Outcome:
     """## What it finds

@@ -804,6 +804,7 @@ def _is_cli_parser(module: Module, call: ast.Call) -> bool:
     title="Training configuration lives in tracked config files",
     severity="low",
     practices=("seml-22", "seml-16"),
+    applies_when=("model",),
 )
 def training_config_untracked(facts: Facts) -> Outcome:
     """## What it finds
