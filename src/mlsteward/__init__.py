@@ -10,6 +10,8 @@ The public API is what ``__all__`` lists; everything else is internal and may ch
         run.log_model(model, name="churn", example=X)  # churn@1, provenance: this run
     steward.promote("churn", 1, "production", reason="first release")
     steward.search_runs("metrics.loss < 0.5", order_by="metrics.loss", limit=10)
+    steward.run_gate("churn", 3, policy="production", data="eval@2", label="churned")
+    steward.promote("churn", 3, "production", reason="passed its gate on eval@2")
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _LAZY = {
     "promote": "mlsteward.registry",
     "register_model": "mlsteward.registry",
     "rollback": "mlsteward.registry",
+    "run_gate": "mlsteward.gates",
     "search_runs": "mlsteward.tracking",
     "seed_everything": "mlsteward.tracking",
     "start_run": "mlsteward.tracking",
@@ -48,6 +51,7 @@ __all__ = [
     "promote",
     "register_model",
     "rollback",
+    "run_gate",
     "search_runs",
     "seed_everything",
     "start_run",

@@ -9,6 +9,7 @@ from mlsteward._internal.lazy import lazy_getattr as _lazy_getattr
 
 _EXPORTS = {
     "AliasMove": "mlsteward.registry.aliases",
+    "Card": "mlsteward.registry.cards",
     "ModelSummary": "mlsteward.registry.versions",
     "ModelVersion": "mlsteward.registry.versions",
     "TrainingData": "mlsteward.registry.versions",
@@ -19,10 +20,12 @@ _EXPORTS = {
     "list_models": "mlsteward.registry.versions",
     "list_versions": "mlsteward.registry.versions",
     "load_version": "mlsteward.registry.versions",
+    "model_card": "mlsteward.registry.cards",
     "promote": "mlsteward.registry.aliases",
     "register_model": "mlsteward.registry.register",
     "rollback": "mlsteward.registry.aliases",
     "show_version": "mlsteward.registry.versions",
+    "write_card": "mlsteward.registry.cards",
 }
 
 __all__ = sorted(_EXPORTS)
