@@ -170,6 +170,8 @@ intended_use = "a per-model table belongs to the model cards"
         ('models.trusted_types = ["sklearn.*"]', "model-config-value"),
         ('models.trusted_types = ["Tree"]', "model-config-value"),
         ('models.trusted_typs = ["a.B"]', "model-config-value"),
+        ('models.churn.intended = "typo of intended_use"', "model-config-value"),
+        ("models.churn.limitations = 3", "model-config-type"),
     ],
 )
 def test_a_bad_trust_config_is_refused(

@@ -232,7 +232,7 @@ def test_a_malformed_models_table_is_a_config_error(project_dir: Path) -> None:
     _world(project_dir, models="\n[tool.steward.models.churn]\nintended_use = 3\n")
     with pytest.raises(ConfigError) as info:
         model_card("churn", 2)
-    assert info.value.code == "card-config"
+    assert info.value.code == "model-config-type"
     assert "intended_use" in info.value.message
 
 
@@ -242,7 +242,7 @@ def test_a_models_key_that_is_not_a_table_is_a_config_error(project_dir: Path) -
     pyproject.write_text(pyproject.read_text() + '\n[tool.steward]\nmodels = "churn"\n')
     with pytest.raises(ConfigError) as info:
         model_card("churn", 2)
-    assert info.value.code == "card-config"
+    assert info.value.code == "model-config-type"
     assert "[tool.steward.models] must be a table" in info.value.message
 
 

@@ -14,13 +14,21 @@ formats that execute code at load (pickle, cloudpickle) and any skops type.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from mlsteward.errors import ConfigError, ModelError
 from mlsteward.project import Project
 
-__all__ = ["Trust", "project_trust", "trusted_types", "untrusted_error"]
+__all__ = [
+    "ModelDeclaration",
+    "ModelsConfig",
+    "Trust",
+    "models_config",
+    "project_trust",
+    "trusted_types",
+    "untrusted_error",
+]
 
 _KEYS = {"trusted_types"}
 _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
@@ -38,13 +46,33 @@ def _where(project: Project) -> str:
     return "[models]" if project.settings.source == "steward.toml" else "[tool.steward.models]"
 
 
-def trusted_types(project: Project) -> frozenset[str]:
-    """The skops types the project's configuration trusts.
+@dataclass(frozen=True)
+class ModelDeclaration:
+    """What ``[tool.steward.models.<name>]`` declares about one model (for its cards)."""
+
+    intended_use: str | None = None
+    limitations: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """``[tool.steward.models]``: trusted types, and one table of declarations per model."""
+
+    trusted_types: frozenset[str] = frozenset()
+    declared: Mapping[str, ModelDeclaration] = field(default_factory=dict)
+
+
+_DECLARED = ("intended_use", "limitations")
+
+
+def models_config(project: Project) -> ModelsConfig:
+    """The project's ``[tool.steward.models]`` table, checked: the one reader of it.
 
     Raises:
-        ConfigError: the table is not a table, has an unknown key
-            (``model-config-value``), or ``trusted_types`` is not a list of dotted type
-            names (``model-config-type`` / ``model-config-value``).
+        ConfigError: the table or a model's table is not a table, has an unknown key
+            (``model-config-value``), ``trusted_types`` is not a list of dotted type
+            names, or a declaration is not text (``model-config-type`` /
+            ``model-config-value``).
     """
     where = _where(project)
     table = project.settings.extra.get("models", {})
@@ -79,7 +107,38 @@ def trusted_types(project: Project) -> frozenset[str]:
             hint="list each type by the full name the refusal message gives, "
             'e.g. "sklearn.tree._tree.Tree"',
         )
-    return frozenset(items)
+    declared = {
+        str(name): _declaration(f"{where[:-1]}.{name}]", model)
+        for name, model in table.items()
+        if isinstance(model, dict)
+    }
+    return ModelsConfig(frozenset(items), declared)
+
+
+def _declaration(where: str, table: Mapping[str, object]) -> ModelDeclaration:
+    unknown = sorted(set(table) - set(_DECLARED))
+    if unknown:
+        raise ConfigError(
+            f"{where} has unknown key(s) {', '.join(unknown)}; known: {', '.join(_DECLARED)}",
+            code="model-config-value",
+            hint='declare intended_use = "..." and limitations = "..." (model cards show them)',
+        )
+    values: list[str | None] = []
+    for key in _DECLARED:
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(
+                f"{where} {key} must be text, got {value!r:.60}",
+                code="model-config-type",
+                hint=f'e.g. {key} = "..." (a string; use triple quotes for several lines)',
+            )
+        values.append(value.strip() if value and value.strip() else None)
+    return ModelDeclaration(*values)
+
+
+def trusted_types(project: Project) -> frozenset[str]:
+    """The skops types the project's configuration trusts (see `models_config`)."""
+    return models_config(project).trusted_types
 
 
 def project_trust(project: Project, *, trust: bool) -> Trust:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 
 from mlsteward._internal.atomic import write_text_atomic
 from mlsteward.artifacts import open_objects
-from mlsteward.errors import ConfigError, PathError
+from mlsteward.errors import PathError
 from mlsteward.project import Project
 from mlsteward.registry.records import (
     check_alias,
@@ -165,37 +165,11 @@ def _which(version: int | str) -> int | str:
 
 
 def _declared(project: Project, name: str) -> tuple[str | None, str | None]:
-    """``intended_use`` and ``limitations`` from ``[tool.steward.models.<name>]``.
+    """``intended_use`` and ``limitations`` from ``[tool.steward.models.<name>]``."""
+    from mlsteward.models.trust import ModelDeclaration, models_config
 
-    Raises:
-        ConfigError: the table or a value has the wrong type (code ``card-config``).
-    """
-    models = project.settings.extra.get("models", {})
-    if not isinstance(models, Mapping):
-        raise ConfigError(
-            f"[tool.steward.models] must be a table of models, got {type(models).__name__}",
-            code="card-config",
-            hint=f"declare one table per model: [tool.steward.models.{name}]",
-        )
-    table = models.get(name, {})
-    if not isinstance(table, Mapping):
-        raise ConfigError(
-            f"[tool.steward.models.{name}] must be a table, got {type(table).__name__}",
-            code="card-config",
-            hint=f'write [tool.steward.models.{name}] with intended_use = "..." and '
-            'limitations = "..."',
-        )
-    out: list[str | None] = []
-    for key in ("intended_use", "limitations"):
-        value = table.get(key)
-        if value is not None and not isinstance(value, str):
-            raise ConfigError(
-                f"[tool.steward.models.{name}] {key} must be text, got {value!r:.60}",
-                code="card-config",
-                hint=f'e.g. {key} = "..." (a string; use triple quotes for several lines)',
-            )
-        out.append(value.strip() if value and value.strip() else None)
-    return out[0], out[1]
+    said = models_config(project).declared.get(name, ModelDeclaration())
+    return said.intended_use, said.limitations
 
 
 def card_facts(conn: Connection, project: Project, name: str, version: int | str) -> CardFacts:
@@ -205,7 +179,7 @@ def card_facts(conn: Connection, project: Project, name: str, version: int | str
         RegistryError: a bad model name, alias or version (``model-name``, ``alias-name``).
         NotFoundError: no such model, version or alias (``model-not-found``,
             ``version-not-found``, ``alias-not-found``).
-        ConfigError: ``[tool.steward.models.<name>]`` is malformed (``card-config``).
+        ConfigError: ``[tool.steward.models]`` is malformed (``model-config-*``).
     """
     model = find_model(conn, check_model_name(name))
     number = resolve_number(conn, model, _which(version))
@@ -311,7 +285,7 @@ def model_card(name: str, version: int | str, *, project: Project | None = None)
     Raises:
         RegistryError: a bad model name, alias or version.
         NotFoundError: no such model, version or alias.
-        ConfigError: ``[tool.steward.models.<name>]`` is malformed (``card-config``).
+        ConfigError: ``[tool.steward.models]`` is malformed (``model-config-*``).
     """
     from mlsteward.registry.card_render import render_html, render_markdown
 
