@@ -181,7 +181,7 @@ def test_a_bad_trust_config_is_refused(
     with pytest.raises(ConfigError) as err:
         trusted_types(project)
     assert err.value.code == code
-    assert "[tool.steward.models]" in err.value.message
+    assert "[tool.steward.models" in err.value.message
     good = make_project(name="good")
     digest = save_model(good, LogisticRegression().fit(frame, labels), example=frame).digest
     with pytest.raises(ConfigError):
