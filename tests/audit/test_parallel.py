@@ -18,6 +18,8 @@ REPO = {
     "train.py": "import pandas as pd\nimport numpy as np\nfrom sklearn.svm import SVC\n"
     "df = pd.read_csv('d.csv')\nif df.x == np.nan:\n    pass\nSVC().fit(df, df.y)\n",
     "broken.py": "def f(:\n",
+    # no rule parses a module that imports nothing of interest: only the syntax check
+    "tools": {"helpers.py": "def g(:\n    return 1\n"},
     ".github": {"workflows": {"ci.yml": "on: [push\njobs: {\n", "ok.yml": "on: push\n"}},
     "requirements.txt": "pandas\n",
     "Dockerfile": "FROM python:3.11\nCOPY . .\n",
@@ -51,6 +53,8 @@ def test_two_processes_give_the_report_of_one(
     codes = {f["code"] for f in one["findings"]}  # type: ignore[index, union-attr]
     assert any(c.startswith("SML") for c in codes), codes  # the child's half reported
     assert any(c.startswith("AUD") for c in codes), codes  # problems reached AUD
+    broken = {f["path"] for f in one["findings"] if f["code"] == "AUD002"}  # type: ignore[index, union-attr]
+    assert {"broken.py", "tools/helpers.py"} <= broken, broken
 
 
 def test_a_child_that_dies_is_replaced_by_the_parent(

@@ -8,6 +8,11 @@ the audit forks once the file index is built: the child evaluates the code half 
 sends its outcomes and findings back in one pickle; the parent evaluates the rest. Each
 process gathers only the facts its own rules ask for.
 
+The child also checks the syntax of every module no rule parsed (what AUD002 reports),
+since it finishes first; neither side starts a syntax worker of its own then. Two rules
+of the child's families that read deployment manifests (GOV005, GOV010) run in the
+parent, which reads those anyway: the child would parse them only for these two.
+
 Nothing here changes a verdict: the same rule functions run on the same facts; reading
 problems the child met are recorded in the parent before the AUD rules report them; a
 child that fails is replaced by evaluating its rules in the parent. Small repositories
@@ -32,6 +37,8 @@ __all__ = ["CHILD_FAMILIES", "MIN_FILES", "evaluate"]
 
 #: the families the child evaluates: they read Python modules more than anything else
 CHILD_FAMILIES = frozenset({"SML", "EXP", "DAT", "MOD", "GOV"})
+#: rules of those families that read what the parent reads anyway (deployment manifests)
+PARENT_CODES = frozenset({"GOV005", "GOV010"})
 #: below this many files an audit takes well under a second: one process is faster
 MIN_FILES = 800
 
@@ -62,12 +69,13 @@ def evaluate(rules: Sequence[Rule], facts: Facts, run: Callable[[Rule], T]) -> d
     """
     audit_rules = [r for r in rules if r.family == "AUD"]
     others = [r for r in rules if r.family != "AUD"]
-    child_rules = [r for r in others if r.family in CHILD_FAMILIES]
+    child_rules = [r for r in others if _in_child(r)]
     # a forked child must not share a syntax worker the parent already started
     if not child_rules or "python" in facts.__dict__ or _jobs(facts) < 2:
         return {r.code: run(r) for r in [*others, *audit_rules]}
     global splits
     facts.files  # noqa: B018 (built once, before the fork, and shared by both processes)
+    facts.split = True
     splits += 1
     read, write = os.pipe()
     pid = os.fork()
@@ -75,13 +83,14 @@ def evaluate(rules: Sequence[Rule], facts: Facts, run: Callable[[Rule], T]) -> d
         os.close(read)
         _child(child_rules, facts, run, write)
     os.close(write)
-    results = {r.code: run(r) for r in others if r.family not in CHILD_FAMILIES}
+    results = {r.code: run(r) for r in others if not _in_child(r)}
     from_child: tuple[dict[str, T], list[Problem]] | None = _collect(pid, read)
     if from_child is None:  # the child failed: do its part here
         outcomes: dict[str, T] = {r.code: run(r) for r in child_rules}
         problems: list[Problem] = []
     else:
         outcomes, problems = from_child
+        facts.python.checked_elsewhere()
     results.update(outcomes)
     for p in problems:
         facts.problem(p.kind, p.path, p.message, p.line)
@@ -89,15 +98,20 @@ def evaluate(rules: Sequence[Rule], facts: Facts, run: Callable[[Rule], T]) -> d
     return results
 
 
+def _in_child(rule: Rule) -> bool:
+    return rule.family in CHILD_FAMILIES and rule.code not in PARENT_CODES
+
+
 def _child(rules: Sequence[Rule], facts: Facts, run: Callable[[Rule], T], fd: int) -> None:
     code = 0
     try:
         outcomes = {r.code: run(r) for r in rules}
+        # the child is done first: it checks the syntax of what no rule parsed (AUD001)
+        facts.python.check_syntax()
         data = pickle.dumps((outcomes, facts.problems), protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(fd, "wb") as pipe:
             pipe.write(data)
-        if "python" in facts.__dict__:
-            facts.python.close()
+        facts.python.close()
     except BaseException:
         code = 1
     finally:

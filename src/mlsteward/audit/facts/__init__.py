@@ -59,6 +59,9 @@ class Facts:
         self._problems: list[Problem] = []
         self._said: set[str] = set()
         self._lock = threading.Lock()
+        #: the audit runs in two processes: the child checks the syntax of every module
+        #: (`audit.parallel`), so neither side starts a syntax worker of its own
+        self.split = False
 
     # -- problems ---------------------------------------------------------------------
     def problem(self, kind: str, path: str, message: str, line: int | None = None) -> None:

@@ -306,6 +306,11 @@ class PythonFacts:
                 if rel not in parsed and self.facts is not None:
                     self.facts.problem("syntax", rel, message, line)
 
+    def checked_elsewhere(self) -> None:
+        """Another process checked every module's syntax and sent its problems here."""
+        self._checked = True
+        self.close()
+
     def close(self) -> None:
         """Stop the syntax worker if nobody asked for its answer."""
         if self._check is not None:
@@ -565,7 +570,7 @@ def gather(facts: Facts) -> PythonFacts:
         modules.append(module)
     check = None
     total = sum(len(m.source) for m in modules)
-    if total > PARALLEL_SYNTAX_BYTES and (os.cpu_count() or 1) > 1:
+    if total > PARALLEL_SYNTAX_BYTES and (os.cpu_count() or 1) > 1 and not facts.split:
         # the worker takes every other module, the main process the rest at check time
         check = _SyntaxCheck(facts.root, [m.path for m in modules[::2] if not m._parsed])
     return PythonFacts(modules, facts, check)
