@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mlsteward.cli.formats import check_format as _check_format
-from mlsteward.cli.formats import human_size
+from mlsteward.cli.formats import human_size, table, when
 
 if TYPE_CHECKING:
     from mlsteward.data.datasets import DatasetVersion
@@ -81,12 +81,6 @@ class Bar:
             self._progress = None
 
 
-def _when(stamp: float) -> str:
-    import time
-
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
-
-
 def _as_dict(v: DatasetVersion) -> dict[str, Any]:
     return {
         "name": v.name,
@@ -104,12 +98,6 @@ def _as_dict(v: DatasetVersion) -> dict[str, Any]:
         "artifact_id": v.artifact_id,
         "created": v.created,
     }
-
-
-def _table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    for row in [header, *rows]:
-        typer.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 @data_app.command("add")
@@ -163,7 +151,7 @@ def list_(
     if not found:
         typer.echo("no datasets yet: `steward data add PATH --name NAME` records one")
         return
-    _table(
+    table(
         ["NAME", "LATEST", "VERSIONS", "SIZE", "FILES", "HASH", "ADDED"],
         [
             [
@@ -173,7 +161,7 @@ def list_(
                 human_size(d.latest.size),
                 str(d.latest.files),
                 d.latest.digest[:12],
-                _when(d.latest.created),
+                when(d.latest.created),
             ]
             for d in found
         ],
@@ -211,10 +199,10 @@ def show(
                 v.source,
                 commit,
                 v.run_id[:8] if v.run_id else "-",
-                _when(v.created),
+                when(v.created),
             ]
         )
-    _table(["VERSION", "HASH", "SIZE", "FILES", "SOURCE", "COMMIT", "RUN", "ADDED"], rows)
+    table(["VERSION", "HASH", "SIZE", "FILES", "SOURCE", "COMMIT", "RUN", "ADDED"], rows)
 
 
 @data_app.command("checkout")

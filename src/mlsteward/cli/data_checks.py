@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mlsteward.cli.formats import check_format
+from mlsteward.cli.formats import table as print_table
 
 if TYPE_CHECKING:
     from mlsteward.data.profile import Profile
@@ -123,9 +124,7 @@ def profile(
         ]
         for r in rows
     ]
-    widths = [max(len(c) for c in col) for col in zip(header, *table, strict=True)]
-    for line in [header, *table]:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    print_table(header, table)
     for note in prof.notes:
         typer.echo(f"note: {note}")
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mlsteward.cli.formats import check_format as _check_format
-from mlsteward.cli.formats import human_size
+from mlsteward.cli.formats import human_size, table, when
 
 if TYPE_CHECKING:
     from mlsteward.registry.aliases import AliasMove
@@ -31,18 +31,6 @@ models_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.add_typer(models_app, name="models")
-
-
-def _when(stamp: float) -> str:
-    import time
-
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
-
-
-def _table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    for row in [header, *rows]:
-        typer.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _json(data: Any) -> None:
@@ -116,16 +104,16 @@ def _example_rows(project: Any, path: str) -> Any:
 
     try:
         if suffix == ".csv":
-            table = pyarrow.csv.read_csv(where)
+            rows = pyarrow.csv.read_csv(where)
         else:
-            table = pyarrow.parquet.read_table(where)
+            rows = pyarrow.parquet.read_table(where)
     except Exception as exc:  # a damaged or foreign file: say so, with the reader's words
         raise UsageError(
             f"--example {path} cannot be read as {suffix[1:]}: {exc}",
             code="example-file",
             hint="give a Parquet or CSV file of the model's input columns",
         ) from exc
-    return table.slice(0, 100)
+    return rows.slice(0, 100)
 
 
 @models_app.command("list")
@@ -143,7 +131,7 @@ def list_(
     if not found:
         typer.echo("no models yet: `steward models register NAME --run RUN` registers one")
         return
-    _table(
+    table(
         ["NAME", "LATEST", "VERSIONS", "ALIASES"],
         [
             [
@@ -171,7 +159,7 @@ def show(
         if fmt == "json":
             _json([v.to_dict() for v in versions])
             return
-        _table(
+        table(
             ["VERSION", "FORMAT", "RUN", "COMMIT", "DATA", "ALIASES", "CREATED", "STATE"],
             [
                 [
@@ -181,7 +169,7 @@ def show(
                     _commit(v),
                     ", ".join(d.ref for d in v.datasets if d.role == "train") or "-",
                     ", ".join(v.aliases) or "-",
-                    _when(v.created),
+                    when(v.created),
                     _state(v),
                 ]
                 for v in versions
@@ -202,7 +190,7 @@ def _commit(v: ModelVersion) -> str:
 
 def _state(v: ModelVersion) -> str:
     if v.deleted is not None:
-        return f"deleted {_when(v.deleted)}"
+        return f"deleted {when(v.deleted)}"
     return "forced" if v.forced else "ok"
 
 
@@ -239,7 +227,7 @@ def _detail(detail: VersionDetail) -> None:
         ("run", v.run_id or "-"),
         ("commit", _commit(v)),
         ("forced", "yes: registered without full provenance" if v.forced else "no"),
-        ("created", f"{_when(v.created)} by {v.actor}"),
+        ("created", f"{when(v.created)} by {v.actor}"),
         ("aliases", ", ".join(v.aliases) or "-"),
     ]
     rows += [(f"data ({d.role})", d.ref) for d in v.datasets] or [("data", "-")]
@@ -253,7 +241,7 @@ def _detail(detail: VersionDetail) -> None:
         for verdict in detail.verdicts:
             outcome = "passed" if verdict.passed else "FAILED"
             typer.echo(
-                f"  {_when(verdict.time)}  {verdict.policy}  {outcome}  {verdict.id}"
+                f"  {when(verdict.time)}  {verdict.policy}  {outcome}  {verdict.id}"
                 f"  policy {verdict.policy_hash[:12]}"
             )
 
@@ -301,11 +289,11 @@ def history(
     if not moves:
         typer.echo(f"no alias moves for {name} yet")
         return
-    _table(
+    table(
         ["TIME", "ACTOR", "ALIAS", "FROM", "TO", "KIND", "REASON", "VERDICT"],
         [
             [
-                _when(m.time),
+                when(m.time),
                 m.actor,
                 m.alias,
                 _at(m.from_version),

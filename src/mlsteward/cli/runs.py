@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -19,6 +18,7 @@ import typer
 from mlsteward.cli.defaultgroup import DefaultGroup
 from mlsteward.cli.formats import check_format as _check_format
 from mlsteward.cli.formats import human_size as _size
+from mlsteward.cli.formats import when
 
 if TYPE_CHECKING:
     from mlsteward.store.views import CompareRow, RunIO, RunView
@@ -143,7 +143,7 @@ def history(
     else:
         table = _table(f"{key} of run {run.id[:8]} ({run.name})", ["step", "value", "time"])
         for s, v, t in points:
-            table.add_row(str(s), _short(v), _when(t, seconds=True))
+            table.add_row(str(s), _short(v), when(t, seconds=True))
         _print(table)
 
 
@@ -186,9 +186,7 @@ def _search(
     table = _table(None, ["id", "name", "status", "start", "duration", *fields])
     for v in views:
         cells = [_short(_cell(v, f)) for f in fields]
-        table.add_row(
-            v.id[:8], v.name, v.status, _when(v.start_time), _duration(v.duration), *cells
-        )
+        table.add_row(v.id[:8], v.name, v.status, when(v.start_time), _duration(v.duration), *cells)
     _print(table)
     if not views:
         typer.echo("no runs match" if filter else "no runs yet")
@@ -230,8 +228,8 @@ def _show_text(run: RunView, io: RunIO) -> str:
     facts = [
         ("experiment", run.experiment),
         ("status", run.status),
-        ("started", _when(run.start_time, seconds=True)),
-        ("ended", _when(run.end_time, seconds=True) if run.end_time else None),
+        ("started", when(run.start_time, seconds=True)),
+        ("ended", when(run.end_time, seconds=True) if run.end_time else None),
         ("duration", _duration(run.duration) if run.duration is not None else None),
         ("git", _git(run)),
         ("lock file", f"{run.lock_file} ({run.lock_hash})" if run.lock_file else None),
@@ -366,12 +364,6 @@ def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
-
-
-def _when(epoch: float | None, *, seconds: bool = False) -> str:
-    if epoch is None:
-        return "-"
-    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
 
 
 def _duration(seconds: float | None) -> str:
