@@ -58,6 +58,7 @@ __all__ = [
     "parse_policy",
     "parse_threshold",
     "policy_for",
+    "policy_hash",
 ]
 
 #: scikit-learn's definitions; the gate engine computes each (mlsteward.gates.metrics)
@@ -146,6 +147,12 @@ class Reproducibility:
     timeout: float
 
 
+def policy_hash(settings: Mapping[str, Any]) -> str:
+    """sha256 of a policy table's canonical JSON: what a verdict records, and the audit checks."""
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class GatePolicy:
     """One alias's policy: ``name`` is the alias, ``settings`` the table as declared.
@@ -159,8 +166,7 @@ class GatePolicy:
     @property
     def hash(self) -> str:
         """sha256 of the canonical JSON of the settings: what a verdict is bound to."""
-        text = json.dumps(self.settings, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return policy_hash(self.settings)
 
     @property
     def canary_minutes(self) -> float:

@@ -19,7 +19,6 @@ card was made. A store from before the registry reads as one without models.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -40,7 +39,6 @@ __all__ = [
     "UngatedMove",
     "finding",
     "gather",
-    "policy_hash",
     "refs",
     "registry_of",
     "verified",
@@ -265,15 +263,6 @@ def _policies(raw: Any) -> dict[str, Mapping[str, Any]]:
     return {str(k): v for k, v in raw.items() if isinstance(v, Mapping)}
 
 
-def policy_hash(settings: Mapping[str, Any]) -> str:
-    """The hash a verdict records for a policy: `mlsteward.registry.policy.GatePolicy.hash`.
-
-    Computed here rather than imported so the audit does not load the registry package.
-    """
-    text = json.dumps(settings, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _minutes(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
@@ -369,6 +358,9 @@ def _verdict(
     verdict of any policy counts.
     """
     if settings is not None:
+        # read only when a store holds a registry; the registry package loads lazily
+        from mlsteward.registry.policy import policy_hash
+
         digest = policy_hash(settings)
         current = [v for v in verdicts if v[0] == alias and v[1] == digest]
         if current:
