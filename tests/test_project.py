@@ -172,3 +172,12 @@ def test_a_store_url_pointing_into_the_workspace_also_ignores_it(
     open_store(Project.open())
     dispose_all()
     assert (base / ".steward" / ".gitignore").is_file()
+
+
+def test_of_takes_a_project_or_a_path(tmp_path: Path) -> None:
+    (tmp_path / "steward.toml").write_text("")
+    (tmp_path / "sub").mkdir()
+    project = Project.open(tmp_path)
+    assert Project.of(project) is project
+    assert Project.of(tmp_path / "sub").root == project.root
+    assert Project.of(str(tmp_path)).root == project.root

@@ -57,6 +57,11 @@ class Project:
             root = _discover(start if start.is_dir() else start.parent)
         return cls(root=root, settings=load_settings(root))
 
+    @classmethod
+    def of(cls, project: Project | str | Path | None) -> Project:
+        """``project`` itself, or the project a path (None: the working directory) is in."""
+        return project if isinstance(project, Project) else cls.open(project)
+
     @property
     def workspace(self) -> Path:
         """``.steward/`` under the root: the default home of the store and the objects."""

@@ -245,7 +245,7 @@ def run_gate(
     from mlsteward.store.database import open_store
     from mlsteward.store.datasets import resolve_version
 
-    proj = project if isinstance(project, Project) else Project.open(project)
+    proj = Project.of(project)
     pol = policy if isinstance(policy, GatePolicy) else get_policy(proj, policy)
     ref = ref_or_name if version is None else f"{ref_or_name}@{version}"
     mv = get_version(ref, project=proj)

@@ -37,7 +37,6 @@ from mlsteward.registry.records import (
     when,
 )
 from mlsteward.registry.verdicts import passing_verdict, verdicts_of
-from mlsteward.registry.versions import open_project
 from mlsteward.store.database import open_store
 from mlsteward.store.events import actor, append_event
 from mlsteward.store.schema import alias_moves, aliases, model_versions, registered_models
@@ -106,7 +105,7 @@ def promote(
     number = check_number(version)
     check_alias(alias)
     why = check_reason(reason, f"promoting {name}@{number} to {alias}")
-    proj = open_project(project)
+    proj = Project.of(project)
     policy = policy_for(proj, alias)
     store = open_store(proj)
     with store.read() as conn:
@@ -144,7 +143,7 @@ def rollback(
     check_model_name(name)
     check_alias(alias)
     why = reason.strip() if isinstance(reason, str) else ""
-    store = open_store(open_project(project))
+    store = open_store(Project.of(project))
     with store.read() as conn:
         model = find_model(conn, name)
         seen = _seen(conn, model, alias)
@@ -194,7 +193,7 @@ def alias_history(
     check_model_name(name)
     if alias is not None:
         check_alias(alias)
-    with open_store(open_project(project)).read() as conn:
+    with open_store(Project.of(project)).read() as conn:
         model = find_model(conn, name)
         return _moves(conn, model, alias)
 

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, func, select
 from mlsteward.errors import RegistryError
 from mlsteward.project import Project
 from mlsteward.registry.records import check_model_name, subject
-from mlsteward.registry.versions import ModelVersion, get_version, open_project
+from mlsteward.registry.versions import ModelVersion, get_version
 from mlsteward.store.artifacts import ArtifactRow, add_edge, get_artifact, insert_artifact
 from mlsteward.store.database import open_store
 from mlsteward.store.datasets import resolve_version
@@ -136,7 +136,7 @@ def register_model(
             code="example-missing",
             hint="pass example= a few rows of the input the model predicts on",
         )
-    proj = open_project(project)
+    proj = Project.of(project)
     store = open_store(proj)
     with store.read() as conn:
         source = _source(conn, run_ref, artifact if model is None else None, refs, model is None)

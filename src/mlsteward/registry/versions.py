@@ -56,7 +56,6 @@ __all__ = [
     "list_models",
     "list_versions",
     "load_version",
-    "open_project",
     "show_version",
 ]
 
@@ -157,11 +156,6 @@ class VersionDetail:
         return {**self.version.to_dict(), "verdicts": [v.to_dict() for v in self.verdicts]}
 
 
-def open_project(project: Project | str | Path | None) -> Project:
-    """A Project as given, or the one at a path or the working directory."""
-    return project if isinstance(project, Project) else Project.open(project)
-
-
 # -- reading ----------------------------------------------------------------------------------
 
 
@@ -255,7 +249,7 @@ def get_version(ref: str, *, project: Project | str | Path | None = None) -> Mod
             ``version-number``).
         NotFoundError: ``model-not-found``, ``version-not-found`` or ``alias-not-found``.
     """
-    with open_store(open_project(project)).read() as conn:
+    with open_store(Project.of(project)).read() as conn:
         return version_in(conn, ref)
 
 
@@ -263,7 +257,7 @@ def show_version(ref: str, *, project: Project | str | Path | None = None) -> Ve
     """The version ``ref`` names and every gate verdict recorded on it."""
     from mlsteward.registry.verdicts import verdicts_of
 
-    with open_store(open_project(project)).read() as conn:
+    with open_store(Project.of(project)).read() as conn:
         version = version_in(conn, ref)
         return VersionDetail(version, verdicts_of(conn, version.id))
 
@@ -275,7 +269,7 @@ def list_versions(name: str, *, project: Project | str | Path | None = None) -> 
         NotFoundError: no such model (``model-not-found``).
     """
     check_model_name(name)
-    with open_store(open_project(project)).read() as conn:
+    with open_store(Project.of(project)).read() as conn:
         model = find_model(conn, name)
         rows = conn.execute(
             _query()
@@ -287,7 +281,7 @@ def list_versions(name: str, *, project: Project | str | Path | None = None) -> 
 
 def list_models(*, project: Project | str | Path | None = None) -> list[ModelSummary]:
     """Every registered model, by name."""
-    with open_store(open_project(project)).read() as conn:
+    with open_store(Project.of(project)).read() as conn:
         counts = {
             r.model_id: (int(r.n), r.latest)
             for r in conn.execute(
@@ -335,7 +329,7 @@ def delete_version(
     check_model_name(name)
     why = check_reason(reason, f"deleting {name}@{version}")
     number = check_number(version)
-    with open_store(open_project(project)).write() as conn:
+    with open_store(Project.of(project)).write() as conn:
         model = find_model(conn, name)
         resolve_number(conn, model, number)
         # the row lock (PostgreSQL) orders this against a promotion checking the version
@@ -384,7 +378,7 @@ def load_version(
     """
     from mlsteward.models import load_model
 
-    proj = open_project(project)
+    proj = Project.of(project)
     version = get_version(ref, project=proj)
     if version.deleted is not None:
         raise RegistryError(

@@ -113,7 +113,7 @@ def start_run(
         tag_texts[PARENT_TAG] = parent.id
     if seed is not None:
         apply_seed(seed)
-    proj = project if isinstance(project, Project) else Project.open(project)
+    proj = Project.of(project)
     store = open_store(proj)
     prov = provenance.capture(proj.root)
     env = prov.environment
