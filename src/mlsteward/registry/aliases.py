@@ -41,7 +41,7 @@ from mlsteward.store.database import open_store
 from mlsteward.store.events import actor, append_event
 from mlsteward.store.schema import alias_moves, aliases, model_versions, registered_models
 
-__all__ = ["AliasMove", "alias_history", "promote", "rollback"]
+__all__ = ["AliasMove", "alias_history", "moves_of", "promote", "rollback"]
 
 _SHOWN_MOVES = 10  # how many moves an error's hint lists
 
@@ -150,7 +150,7 @@ def rollback(
         if seen is None:
             resolve_number(conn, model, alias)  # raises alias-not-found, listing the aliases
             raise AssertionError("unreachable")  # pragma: no cover
-        moves = _moves(conn, model, alias)
+        moves = moves_of(conn, model, alias)
         stack: list[int | None] = []
         for move in moves:
             if move.kind == "rollback":
@@ -195,7 +195,7 @@ def alias_history(
         check_alias(alias)
     with open_store(Project.of(project)).read() as conn:
         model = find_model(conn, name)
-        return _moves(conn, model, alias)
+        return moves_of(conn, model, alias)
 
 
 # -- the parts ---------------------------------------------------------------------------------
@@ -262,7 +262,8 @@ def _seen(conn: Connection, model: ModelRow, alias: str) -> _Seen | None:
     return None if row is None else _Seen(int(row.version), int(row.revision))
 
 
-def _moves(conn: Connection, model: ModelRow, alias: str | None) -> list[AliasMove]:
+def moves_of(conn: Connection, model: ModelRow, alias: str | None) -> list[AliasMove]:
+    """Every move of the model's aliases (or of one), oldest first, in the caller's transaction."""
     query = select(alias_moves).where(alias_moves.c.model_id == model.id)
     if alias is not None:
         query = query.where(alias_moves.c.alias == alias)
@@ -340,7 +341,7 @@ def _check_policy(
 def _canary_served(conn: Connection, model: ModelRow, alias: str, number: int) -> float:
     """The longest unbroken time, in seconds, that ``number`` held ``alias``."""
     longest, since = 0.0, None
-    for move in _moves(conn, model, alias):
+    for move in moves_of(conn, model, alias):
         if since is not None and move.to_version != number:
             longest, since = max(longest, move.time - since), None
         elif since is None and move.to_version == number:

@@ -162,24 +162,25 @@ def sections(f: CardFacts) -> list[Section]:
             fields=(
                 ("Intended use", f.intended_use or NOT_DECLARED),
                 ("Limitations", f.limitations or NOT_DECLARED),
-                ("This version", f.description or NOT_DECLARED),
+                ("This version", f.record.description or NOT_DECLARED),
                 ("The model", f.model_description or NOT_DECLARED),
             ),
         )
     )
-    commit = Code(f.git_commit) if f.git_commit else NOT_RECORDED
-    dirty = _dirty(f.git_dirty)
+    r = f.record
+    commit = Code(r.git_commit) if r.git_commit else NOT_RECORDED
+    dirty = _dirty(r.git_dirty)
     train = [d for d in f.data if d.role == "train"]
     out.append(
         Section(
             "Provenance",
             fields=(
-                ("Producing run", Code(f.run_id) if f.run_id else NOT_RECORDED),
+                ("Producing run", Code(r.run_id) if r.run_id else NOT_RECORDED),
                 ("Code commit", commit),
-                ("Dirty", dirty if f.git_commit else NOT_RECORDED),
+                ("Dirty", dirty if r.git_commit else NOT_RECORDED),
                 ("Training data", Code(", ".join(d.ref for d in train)) if train else NOT_RECORDED),
-                ("Forced", "YES: registered without provenance" if f.forced else "no"),
-                ("Registered", f"{_when(f.created)} by {f.actor}"),
+                ("Forced", "YES: registered without provenance" if r.forced else "no"),
+                ("Registered", f"{_when(r.created)} by {r.actor}"),
             ),
         )
     )
@@ -241,8 +242,8 @@ def sections(f: CardFacts) -> list[Section]:
             empty="No alias has ever pointed at this model.",
         )
     )
-    out.append(_signature(f.signature))
-    out.append(Section("Trust", paragraphs=(Code(json.dumps(f.trust, sort_keys=True)),)))
+    out.append(_signature(r.signature))
+    out.append(Section("Trust", paragraphs=(Code(json.dumps(r.trust, sort_keys=True)),)))
     return out
 
 
@@ -257,7 +258,11 @@ def _version(v: int | None) -> str:
 def _run(f: CardFacts) -> Section:
     run = f.run
     if run is None:
-        why = "The run is no longer in the store." if f.run_id else "No producing run is recorded."
+        why = (
+            "The run is no longer in the store."
+            if f.record.run_id
+            else "No producing run is recorded."
+        )
         return Section("Producing run", paragraphs=(why,))
     commit = run.git_commit or NOT_RECORDED
     dirty = _dirty(run.git_dirty)
@@ -286,21 +291,21 @@ def _title(f: CardFacts) -> str:
 
 def _warnings(f: CardFacts) -> list[str]:
     out = []
-    if f.forced:
+    if f.record.forced:
         out.append(
             "FORCED REGISTRATION: this version was registered without provenance "
             "(a producing run, training data or a commit is missing). Treat its origin as "
             "unverified."
         )
-    if f.deleted is not None:
-        out.append(f"This version was deleted on {_when(f.deleted)}.")
+    if f.record.deleted is not None:
+        out.append(f"This version was deleted on {_when(f.record.deleted)}.")
     return out
 
 
 def _summary(f: CardFacts) -> list[tuple[str, str]]:
     return [
-        ("Format", f.format),
-        ("Artifact hash", Code(f.artifact_hash)),
+        ("Format", f.record.format),
+        ("Artifact hash", Code(f.record.digest)),
         ("Aliases now", ", ".join(f.held) or "none"),
     ]
 
@@ -394,7 +399,7 @@ def render_html(f: CardFacts) -> str:
     """The card as one HTML page that opens offline (inline CSS, nothing fetched)."""
     body = [f"<h1>{h.escape(_title(f))}</h1>"]
     badges = [h.badge(a, "info") for a in f.held]
-    if f.forced:
+    if f.record.forced:
         badges.insert(0, h.badge("forced registration", "poor"))
     if badges:
         body.append(f"<p>{' '.join(badges)}</p>")

@@ -16,11 +16,9 @@ the audit reads that event as proof that the released version has a card.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -28,6 +26,7 @@ from mlsteward._internal.atomic import write_text_atomic
 from mlsteward.artifacts import open_objects
 from mlsteward.errors import PathError
 from mlsteward.project import Project
+from mlsteward.registry.aliases import AliasMove, moves_of
 from mlsteward.registry.records import (
     check_alias,
     check_model_name,
@@ -36,17 +35,15 @@ from mlsteward.registry.records import (
     subject,
 )
 from mlsteward.registry.verdicts import VerdictRow, verdicts_of
+from mlsteward.registry.versions import ModelVersion, version_in
 from mlsteward.store.artifacts import insert_artifact
 from mlsteward.store.database import open_store
 from mlsteward.store.events import append_event
 from mlsteward.store.schema import (
-    alias_moves,
-    aliases,
     artifacts,
     dataset_versions,
     datasets,
     model_datasets,
-    model_versions,
     runs,
 )
 from mlsteward.store.views import RunView, get_run
@@ -56,7 +53,6 @@ __all__ = [
     "Card",
     "CardFacts",
     "DataLineage",
-    "Move",
     "WrittenCard",
     "card_facts",
     "model_card",
@@ -81,50 +77,31 @@ class DataLineage:
 
 
 @dataclass(frozen=True)
-class Move:
-    """One alias move of the model."""
-
-    time: float
-    actor: str
-    alias: str
-    from_version: int | None
-    to_version: int | None
-    kind: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class CardFacts:
     """Everything a card shows, read from the records in one snapshot."""
 
-    model: str
-    version: int
+    record: ModelVersion  # the version as the registry holds it: provenance, format, aliases
     model_description: str
-    description: str
     intended_use: str | None
     limitations: str | None
-    format: str
-    signature: Any
-    trust: Any
-    artifact_hash: str
-    created: float
-    actor: str
-    forced: bool
-    deleted: float | None
-    run_id: str | None
-    git_commit: str | None
-    git_dirty: bool | None
     run: RunView | None
     data: tuple[DataLineage, ...]
     verdicts: tuple[VerdictRow, ...]
     eval_data: Mapping[str, str]  # dataset version id -> name@version, for the verdicts
-    aliases: Mapping[str, int]  # every alias of the model now -> the version it holds
-    history: tuple[Move, ...]
+    history: tuple[AliasMove, ...]  # every alias move of the model
+
+    @property
+    def model(self) -> str:
+        return self.record.name
+
+    @property
+    def version(self) -> int:
+        return self.record.version
 
     @property
     def held(self) -> list[str]:
         """The aliases that point at this version now."""
-        return sorted(a for a, v in self.aliases.items() if v == self.version)
+        return sorted(self.record.aliases)
 
 
 @dataclass(frozen=True)
@@ -184,62 +161,25 @@ def card_facts(conn: Connection, project: Project, name: str, version: int | str
     model = find_model(conn, check_model_name(name))
     number = resolve_number(conn, model, _which(version))
     intended, limitations = _declared(project, model.name)
-    row = conn.execute(
-        select(model_versions, artifacts.c.hash)
-        .join(artifacts, artifacts.c.id == model_versions.c.artifact_id)
-        .where(model_versions.c.model_id == model.id, model_versions.c.version == number)
-    ).one()
+    record = version_in(conn, f"{model.name}@{number}")
     run = None
     if (
-        row.run_id is not None
-        and conn.execute(select(runs.c.id).where(runs.c.id == row.run_id)).first()
+        record.run_id is not None
+        and conn.execute(select(runs.c.id).where(runs.c.id == record.run_id)).first()
     ):
-        run = get_run(conn, row.run_id)
-    verdicts = tuple(verdicts_of(conn, row.id))
+        run = get_run(conn, record.run_id)
+    verdicts = tuple(verdicts_of(conn, record.id))
     return CardFacts(
-        model=model.name,
-        version=number,
+        record=record,
         model_description=model.description,
-        description=row.description,
         intended_use=intended,
         limitations=limitations,
-        format=row.format,
-        signature=_json(row.signature),
-        trust=_json(row.trust),
-        artifact_hash=row.hash,
-        created=row.created,
-        actor=row.actor,
-        forced=bool(row.forced),
-        deleted=row.deleted,
-        run_id=row.run_id,
-        git_commit=row.git_commit,
-        git_dirty=row.git_dirty,
         run=run,
-        data=_lineage(conn, row.id),
+        data=_lineage(conn, record.id),
         verdicts=verdicts,
         eval_data=_refs(conn, {v.dataset_version_id for v in verdicts} - {None}),
-        aliases={
-            r.alias: int(r.version)
-            for r in conn.execute(
-                select(aliases.c.alias, aliases.c.version).where(aliases.c.model_id == model.id)
-            )
-        },
-        history=tuple(
-            Move(r.time, r.actor, r.alias, r.from_version, r.to_version, r.kind, r.reason)
-            for r in conn.execute(
-                select(alias_moves)
-                .where(alias_moves.c.model_id == model.id)
-                .order_by(alias_moves.c.id)
-            )
-        ),
+        history=tuple(moves_of(conn, model, None)),
     )
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _lineage(conn: Connection, version_id: str) -> tuple[DataLineage, ...]:
