@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 import re
 import shlex
 from collections.abc import Mapping
@@ -101,12 +102,7 @@ _KEYS = {
 _SLICE_KEYS = ("columns", "metrics", "min_rows")
 _REPRO_KEYS = ("command", "metrics", "tolerance", "timeout")
 _THRESHOLD = re.compile(r"\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*")
-_OPS = {
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
-}
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
 
 @dataclass(frozen=True)
