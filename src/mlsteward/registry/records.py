@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from mlsteward.errors import NotFoundError, RegistryError
+from mlsteward.store.datasets import NAME
 from mlsteward.store.schema import aliases, model_versions, registered_models
 
 __all__ = [
@@ -30,7 +31,6 @@ __all__ = [
     "when",
 ]
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 _SHOWN = 20  # how many names an error lists before "..."
 
@@ -54,7 +54,7 @@ def check_model_name(name: object) -> str:
     Raises:
         RegistryError: anything else (code ``model-name``).
     """
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise RegistryError(
             f"model name {name!r} is not valid; expected 1-128 letters, digits, '.', '_' or "
             "'-', starting with a letter or digit",

@@ -16,9 +16,10 @@ from sqlalchemy import Connection, func, select
 from mlsteward.errors import NotFoundError, RecordError
 from mlsteward.store.schema import dataset_versions, datasets
 
-__all__ = ["DatasetVersionRow", "check_name", "parse_ref", "resolve_version"]
+__all__ = ["NAME", "DatasetVersionRow", "check_name", "parse_ref", "resolve_version"]
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+#: a dataset name, and a registered model's: 1-128 letters, digits, ".", "_", "-"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def check_name(name: str) -> str:
     Raises:
         RecordError: anything else (code ``dataset-name``).
     """
-    if not _NAME.fullmatch(name):
+    if not NAME.fullmatch(name):
         raise RecordError(
             f"dataset name {name!r} is not valid",
             code="dataset-name",
